@@ -1,0 +1,45 @@
+# The front door. `make run` serves content/ on http://127.0.0.1:5000; `make test` runs the tests.
+PYTHON ?= python3
+VENV ?= .venv
+BIN = $(VENV)/bin
+INDEX ?= instance/index
+HOST ?= 127.0.0.1
+PORT ?= 5000
+DEB_PACKAGES = chromium poppler-utils fonts-noto-cjk
+
+.PHONY: run test deps install index check bench clean
+
+$(BIN)/kb: setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $(BIN)/kb
+
+install: $(BIN)/kb
+
+index: install
+	$(BIN)/kb index --content content --index $(INDEX)
+
+run: index
+	$(BIN)/kb serve --host $(HOST) --port $(PORT) --index $(INDEX)
+
+# Debian packages for the browser and PDF tests; needs root (CI runs as root).
+deps:
+	@missing=""; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v pdftotext >/dev/null || missing="$$missing poppler-utils"; \
+	[ -d /usr/share/fonts/opentype/noto ] || missing="$$missing fonts-noto-cjk"; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(DEB_PACKAGES) >/dev/null; \
+	fi
+
+test: install deps
+	$(BIN)/pytest -q
+
+check: install
+	$(BIN)/kb check --strict content
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

@@ -1,0 +1,318 @@
+"""Build the index: full builds beside the live one and swapped in, or incremental updates.
+
+Layout of an index folder::
+
+    index/
+      CURRENT          name of the live build (replaced atomically with os.replace)
+      build.lock       held with flock while a build runs; the kernel drops it if the build dies
+      builds/<name>/   Whoosh files, manifest.json, userdict.txt
+
+Readers open ``builds/$(cat CURRENT)``. A full build writes a new ``builds/<name>`` and only
+then replaces CURRENT, so a reader never sees a half-built index, and a build killed at any
+point leaves the previous one serving. Incremental updates commit into the live build: Whoosh
+commits are atomic (a new generation appears at once), so readers see the old or the new
+state, never a mix.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import errno
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+from whoosh import index as whoosh_index
+from whoosh.index import Index
+
+from indexer.analyzer import DEFAULT_DICTIONARY, load_dictionary
+from indexer.schema import SCHEMA_VERSION, make_schema
+from kb.entry import Entry
+from kb.links import StatuteResolver, citation_keys, load_repealed, wiki_links
+from kb.loader import LoadReport, load_all
+from kb.problems import Problem
+
+MANIFEST = "manifest.json"
+USER_DICTIONARY = "userdict.txt"
+KEEP_OLD_BUILDS = 2
+
+
+class BuildLockedError(RuntimeError):
+    """Another build holds the index lock."""
+
+
+@dataclass
+class BuildReport:
+    """What a build did."""
+
+    mode: str = "full"  # "full" or "incremental"
+    entries: int = 0
+    documents: int = 0
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    checked: int = 0
+    seconds: float = 0.0
+    build_dir: str = ""
+
+    skipped: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """Return a one-line summary of the build."""
+        what = f"{self.added} added, {self.updated} updated, {self.removed} removed" if self.mode == "incremental" else f"{self.entries} entries"
+        return f"Indexed ({self.mode}) {what}: {self.documents} documents in {self.seconds:.2f} s."
+
+
+def dictionary_files(content_dirs: list[Path]) -> list[Path]:
+    """Return the user dictionaries for a content tree: the default one and each _data/legal_terms.txt."""
+    files = [DEFAULT_DICTIONARY]
+    for root in content_dirs:
+        candidate = root / "_data" / "legal_terms.txt"
+        if candidate.is_file():
+            files.append(candidate)
+    return files
+
+
+def _dictionary_text(content_dirs: list[Path]) -> str:
+    return "\n".join(p.read_text(encoding="utf-8-sig") for p in dictionary_files(content_dirs))
+
+
+def current_build(index_root: Path) -> Path | None:
+    """Return the live build folder, or None if there is none yet."""
+    try:
+        name = (index_root / "CURRENT").read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    path = index_root / "builds" / name
+    return path if name and (path / MANIFEST).is_file() else None
+
+
+def open_index(index_root: Path | str) -> Index:
+    """Open the live index read-only, loading the user dictionary it was built with."""
+    index_root = Path(index_root)
+    build = current_build(index_root)
+    if build is None:
+        raise FileNotFoundError(f"no index in '{index_root}'. Build one with: kb index --index {index_root}")
+    load_dictionary(build / USER_DICTIONARY)
+    return whoosh_index.open_dir(str(build))
+
+
+@contextmanager
+def build_lock(index_root: Path, wait: float = 0.0) -> Iterator[None]:
+    """Hold the index's build lock; raise BuildLockedError if another build holds it past ``wait`` s.
+
+    flock locks die with their process, so a build killed with SIGKILL leaves no stale lock.
+    """
+    index_root.mkdir(parents=True, exist_ok=True)
+    with open(index_root / "build.lock", "a+") as handle:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise BuildLockedError(
+                        f"another build is running on '{index_root}'. Wait for it to finish, or pass --wait SECONDS."
+                    ) from None
+                time.sleep(0.1)
+        try:
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"{os.getpid()}\n")
+            handle.flush()
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def _to_datetime(date: str | None) -> dt.datetime | None:
+    if not date:
+        return None
+    parts = [int(p) for p in date.split("-")]
+    while len(parts) < 3:
+        parts.append(1)
+    return dt.datetime(parts[0], parts[1], parts[2])
+
+
+def entry_documents(entry: Entry, resolver: StatuteResolver) -> list[dict]:
+    """Return the index documents of one entry: the entry itself and, for statutes, each article."""
+    cited = citation_keys(entry)
+    links_to = list(dict.fromkeys([*entry.related, *(link.target for link in wiki_links(entry))]))
+    english = " ".join(x for x in (entry.title_en, entry.summary_en) if x)
+    meta = json.dumps(entry.to_dict(), ensure_ascii=False)
+    common = {
+        "path": entry.path,
+        "type": entry.type,
+        "status": entry.status,
+        "tags": ",".join(entry.tags),
+        "level": entry.level or "",
+        "short_title": entry.short_title or "",
+        "source_file": entry.source_file or "",
+        "version_on": entry.version_on or "",
+    }
+    doc = dict(
+        common,
+        id=entry.id,
+        kind="entry",
+        parent_id=entry.id,
+        content_hash=entry.content_hash,
+        title=entry.title,
+        english=english,
+        summary=entry.summary or "",
+        # A statute's text is indexed article by article; its own document carries the title.
+        body="" if entry.type == "statute" else entry.body,
+        court=entry.court or "",
+        cause=entry.cause or "",
+        procedure=entry.procedure or "",
+        authority=entry.authority or "",
+        treatment=entry.treatment or "",
+        case_number=entry.case_number or "",
+        statutes=",".join(cited),
+        markdown=entry.body,
+        meta=meta,
+        links=json.dumps(resolver.links(entry), ensure_ascii=False),
+        links_to=",".join(links_to),
+        aliases=",".join(entry.aliases),
+    )
+    if entry.year:
+        doc["year"] = entry.year
+    if entry.date:
+        doc["date"] = _to_datetime(entry.date)
+    docs = [doc]
+    for article in entry.articles:
+        docs.append(dict(
+            common,
+            id=f"{entry.id}#{article.label}",
+            kind="article",
+            parent_id=entry.id,
+            title=entry.title,
+            summary=article.chapter,
+            body=article.text,
+            article=article.label,
+            article_no=article.number,
+            statutes=f"{entry.short_title or entry.title}#{article.label}",
+            **({"year": entry.year, "date": _to_datetime(entry.date)} if entry.date else {}),
+        ))
+    return docs
+
+
+def _add(writer: object, doc: dict) -> None:
+    writer.add_document(**{k: v for k, v in doc.items() if v is not None})  # type: ignore[attr-defined]
+
+
+def _manifest_entry(entry: Entry) -> dict:
+    return {"id": entry.id, "hash": entry.content_hash}
+
+
+def build_index(content_dirs: list[Path] | Path, index_root: Path | str, *, clean: bool = False,
+                strict: bool = False, include_drafts: bool = False, wait: float = 0.0) -> BuildReport:
+    """Index every good entry below ``content_dirs``; incremental unless ``clean`` or nothing to update."""
+    started = time.perf_counter()
+    if isinstance(content_dirs, Path):
+        content_dirs = [content_dirs]
+    index_root = Path(index_root)
+    with build_lock(index_root, wait=wait):
+        loaded = load_all(content_dirs, strict=strict, include_drafts=include_drafts)
+        dictionary = _dictionary_text(content_dirs)
+        dictionary_hash = hashlib.sha256(dictionary.encode()).hexdigest()
+        for path in dictionary_files(content_dirs):
+            load_dictionary(path)
+        resolver = StatuteResolver(loaded.entries, load_repealed(content_dirs))
+        live = current_build(index_root)
+        manifest = json.loads((live / MANIFEST).read_text()) if live else None
+        if (clean or manifest is None or manifest.get("schema") != SCHEMA_VERSION
+                or manifest.get("dictionary") != dictionary_hash):
+            report = _full_build(loaded, resolver, index_root, dictionary, dictionary_hash)
+        else:
+            report = _incremental_build(loaded, resolver, live, manifest)  # type: ignore[arg-type]
+        report.problems = loaded.problems
+        report.skipped = sorted(loaded.bad_paths)
+        report.checked = loaded.checked
+        report.seconds = time.perf_counter() - started
+        return report
+
+
+def _full_build(loaded: LoadReport, resolver: StatuteResolver, index_root: Path, dictionary: str, dictionary_hash: str) -> BuildReport:
+    builds = index_root / "builds"
+    builds.mkdir(parents=True, exist_ok=True)
+    name = dt.datetime.now().strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}-{time.monotonic_ns() % 10**6}"
+    build = builds / name
+    build.mkdir()
+    (build / USER_DICTIONARY).write_text(dictionary, encoding="utf-8")
+    ix = whoosh_index.create_in(str(build), make_schema())
+    writer = ix.writer(limitmb=256)
+    documents = 0
+    for entry in loaded.entries:
+        for doc in entry_documents(entry, resolver):
+            _add(writer, doc)
+            documents += 1
+    writer.commit(optimize=False)
+    manifest = {
+        "schema": SCHEMA_VERSION,
+        "dictionary": dictionary_hash,
+        "files": {e.path: _manifest_entry(e) for e in loaded.entries},
+    }
+    _write_json(build / MANIFEST, manifest)
+    _switch(index_root, name)
+    _remove_old_builds(builds, keep=name)
+    return BuildReport(mode="full", entries=len(loaded.entries), documents=documents,
+                       added=len(loaded.entries), build_dir=str(build))
+
+
+def _incremental_build(loaded: LoadReport, resolver: StatuteResolver, live: Path, manifest: dict) -> BuildReport:
+    old_files: dict[str, dict] = manifest["files"]
+    new_entries = {e.path: e for e in loaded.entries}
+    removed = [p for p in old_files if p not in new_entries]
+    changed = [e for p, e in new_entries.items() if p in old_files and old_files[p]["hash"] != e.content_hash]
+    added = [e for p, e in new_entries.items() if p not in old_files]
+    documents = 0
+    if removed or changed or added:
+        ix = whoosh_index.open_dir(str(live))
+        writer = ix.writer(timeout=30.0)
+        try:
+            for path in removed + [e.path for e in changed]:
+                writer.delete_by_term("path", path)
+            for entry in changed + added:
+                for doc in entry_documents(entry, resolver):
+                    _add(writer, doc)
+                    documents += 1
+            writer.commit()
+        except BaseException:
+            writer.cancel()
+            raise
+        manifest["files"] = {p: _manifest_entry(e) for p, e in new_entries.items()}
+        _write_json(live / MANIFEST, manifest)
+    return BuildReport(mode="incremental", entries=len(new_entries), documents=documents, added=len(added),
+                       updated=len(changed), removed=len(removed), build_dir=str(live))
+
+
+def _write_json(path: Path, data: dict) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _switch(index_root: Path, name: str) -> None:
+    tmp = index_root / f"CURRENT.{os.getpid()}.tmp"
+    tmp.write_text(name + "\n", encoding="utf-8")
+    with open(tmp, "rb") as handle:
+        os.fsync(handle.fileno())
+    os.replace(tmp, index_root / "CURRENT")
+
+
+def _remove_old_builds(builds: Path, keep: str) -> None:
+    """Delete all builds but the newest few; a reader still on an old one keeps its open files."""
+    others = sorted((p for p in builds.iterdir() if p.is_dir() and p.name != keep), key=lambda p: p.stat().st_mtime)
+    for old in others[: max(0, len(others) - (KEEP_OLD_BUILDS - 1))]:
+        shutil.rmtree(old, ignore_errors=True)

@@ -1,0 +1,49 @@
+"""The Whoosh schema: one document per entry, plus one per statute article."""
+
+from __future__ import annotations
+
+from whoosh import fields
+from whoosh.analysis import StemmingAnalyzer
+
+from indexer.analyzer import ChineseAnalyzer
+
+SCHEMA_VERSION = "1"
+
+
+def make_schema() -> fields.Schema:
+    """Return the schema. Facet fields are sortable so grouping reads column data."""
+    chinese = ChineseAnalyzer()
+    return fields.Schema(
+        id=fields.ID(stored=True, unique=True),
+        kind=fields.ID(stored=True, sortable=True),  # "entry" or "article"
+        parent_id=fields.ID(stored=True),
+        path=fields.ID(stored=True),
+        content_hash=fields.STORED(),
+        markdown=fields.STORED(),  # the entry's Markdown body, rendered on its page
+        meta=fields.STORED(),  # the entry's front matter as JSON
+        links=fields.STORED(),  # citation key -> 'statute-id#第X条', resolved at build time
+        links_to=fields.KEYWORD(stored=True, commas=True),  # ids named by [[links]] and related
+        aliases=fields.KEYWORD(stored=True, commas=True),
+        type=fields.ID(stored=True, sortable=True),
+        title=fields.TEXT(analyzer=chinese, stored=True, field_boost=4.0),
+        english=fields.TEXT(analyzer=StemmingAnalyzer(), stored=False, field_boost=2.0),
+        summary=fields.TEXT(analyzer=chinese, stored=True, field_boost=2.0),
+        body=fields.TEXT(analyzer=chinese, stored=True),
+        tags=fields.KEYWORD(stored=True, commas=True, scorable=True, lowercase=True, field_boost=3.0),
+        court=fields.ID(stored=True, sortable=True),
+        cause=fields.ID(stored=True, sortable=True),
+        procedure=fields.ID(stored=True, sortable=True),
+        authority=fields.ID(stored=True, sortable=True),
+        treatment=fields.ID(stored=True),
+        status=fields.ID(stored=True),
+        year=fields.NUMERIC(stored=True, sortable=True),
+        date=fields.DATETIME(stored=True, sortable=True),
+        case_number=fields.ID(stored=True),
+        statutes=fields.KEYWORD(stored=True, commas=True),
+        article=fields.ID(stored=True),
+        article_no=fields.NUMERIC(stored=True, sortable=True),
+        level=fields.ID(stored=True, sortable=True),
+        short_title=fields.ID(stored=True),
+        source_file=fields.ID(stored=True),
+        version_on=fields.ID(stored=True),
+    )

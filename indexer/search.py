@@ -1,0 +1,351 @@
+"""Search the index: free-text Chinese queries, filters, facets, highlights, pages.
+
+Pages and API call the same :meth:`SearchIndex.search` and render the same :class:`SearchPage`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import threading
+import unicodedata
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from whoosh import highlight, sorting
+from whoosh import query as wq
+from whoosh.analysis import StemmingAnalyzer
+from whoosh.qparser import MultifieldParser, OrGroup
+from whoosh.searching import Searcher
+
+from indexer.analyzer import initialize, query_terms
+from indexer.build import current_build, open_index
+from kb.casenumber import find_case_numbers
+from kb.render import entry_url
+
+MAX_QUERY_CHARS = 1000
+MAX_PER_PAGE = 100
+MAX_PAGE = 100
+TEXT_FIELDS = ("title", "summary", "body")
+FACET_FIELDS = ("type", "court", "cause", "year", "procedure", "authority", "level")
+FILTER_FIELDS = FACET_FIELDS + ("tags", "statute", "kind")
+SORTS = ("relevance", "date")
+_english = StemmingAnalyzer()
+
+
+class QueryError(ValueError):
+    """A query or parameter the search cannot run; the message says what to change."""
+
+
+@dataclass
+class Hit:
+    """One search result."""
+
+    id: str
+    type: str
+    title: str
+    url: str
+    snippet: str
+    score: float
+    kind: str = "entry"
+    parent_id: str | None = None
+    article: str | None = None
+    court: str | None = None
+    case_number: str | None = None
+    date: str | None = None
+    cause: str | None = None
+    procedure: str | None = None
+    authority: str | None = None
+    treatment: str | None = None
+    source_file: str | None = None
+    version_on: str | None = None
+    tags: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the hit as JSON-ready values, without empty fields."""
+        return {k: v for k, v in asdict(self).items() if v not in (None, "", [])}
+
+
+@dataclass
+class SearchPage:
+    """One page of results, with facet counts and what the search did."""
+
+    query: str
+    total: int
+    page: int
+    per_page: int
+    results: list[Hit]
+    facets: dict[str, list[tuple[str, int]]]
+    filters: dict[str, str]
+    sort: str = "relevance"
+    terms: list[str] = field(default_factory=list)
+    fallback: bool = False
+    notice: str | None = None
+    case_number: str | None = None
+
+    @property
+    def pages(self) -> int:
+        """Return the number of pages."""
+        return max(1, math.ceil(self.total / self.per_page))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the page as the API's JSON body."""
+        return {
+            "ok": True,
+            "query": self.query,
+            "total": self.total,
+            "page": self.page,
+            "per_page": self.per_page,
+            "pages": self.pages,
+            "sort": self.sort,
+            "filters": self.filters,
+            "terms": self.terms,
+            "fallback": self.fallback,
+            "notice": self.notice,
+            "case_number": self.case_number,
+            "results": [hit.to_dict() for hit in self.results],
+            "facets": {name: [{"value": v, "count": c} for v, c in counts] for name, counts in self.facets.items()},
+        }
+
+
+def clean_query(text: str) -> str:
+    """Drop control characters and collapse white space; raise QueryError if it is too long."""
+    if len(text) > MAX_QUERY_CHARS:
+        raise QueryError(f"the query is {len(text)} characters long; the limit is {MAX_QUERY_CHARS}. Shorten it, or use /api/similar for a paragraph of facts.")
+    text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def check_paging(page: int, per_page: int) -> None:
+    """Raise QueryError for a page or page size out of range."""
+    if not 1 <= per_page <= MAX_PER_PAGE:
+        raise QueryError(f"per_page must be between 1 and {MAX_PER_PAGE}.")
+    if not 1 <= page <= MAX_PAGE:
+        raise QueryError(f"page must be between 1 and {MAX_PAGE}.")
+
+
+def term_query(term: str, boost: float = 1.0) -> wq.Query:
+    """Return the query for one analysed term over every text field."""
+    parts: list[wq.Query] = [wq.Term(name, term) for name in TEXT_FIELDS]
+    parts.append(wq.Term("tags", term))
+    if term.isascii() and term.isalnum():
+        for token in _english(term):
+            parts.append(wq.Term("english", token.text))
+    return wq.Or(parts, boost=boost)
+
+
+class SearchIndex:
+    """A live index opened for searching, with one searcher per thread, refreshed on change."""
+
+    def __init__(self, index_root: Path | str) -> None:
+        self.root = Path(index_root)
+        self._lock = threading.Lock()
+        self._local = threading.local()
+        self._build: Path | None = None
+        self._ix = None
+        self._open()
+        initialize()
+
+    def _open(self) -> None:
+        with self._lock:
+            build = current_build(self.root)
+            if build != self._build or self._ix is None:
+                self._ix = open_index(self.root)
+                self._build = build
+
+    def searcher(self) -> Searcher:
+        """Return this thread's searcher, switched to a new build or refreshed after a commit."""
+        if current_build(self.root) != self._build:
+            self._open()
+        local = self._local
+        searcher = getattr(local, "searcher", None)
+        if searcher is None or getattr(local, "build", None) != self._build:
+            if searcher is not None:
+                searcher.close()
+            searcher = self._ix.searcher()  # type: ignore[union-attr]
+            local.build = self._build
+        else:
+            searcher = searcher.refresh()
+        local.searcher = searcher
+        return searcher
+
+    # -- search ---------------------------------------------------------------------------
+
+    def search(self, query: str, *, filters: dict[str, str] | None = None, page: int = 1, per_page: int = 10,
+               sort: str = "relevance", syntax: bool = False) -> SearchPage:
+        """Run a search and return one page of results with facet counts."""
+        check_paging(page, per_page)
+        if sort not in SORTS:
+            raise QueryError(f"sort must be one of: {', '.join(SORTS)}.")
+        query = clean_query(query)
+        filters = {k: v for k, v in (filters or {}).items() if v not in (None, "")}
+        for name in filters:
+            if name not in FILTER_FIELDS:
+                raise QueryError(f"unknown filter '{name}'. Use one of: {', '.join(FILTER_FIELDS)}.")
+        searcher = self.searcher()
+        terms = query_terms(query) if not syntax else []
+        case_numbers = find_case_numbers(query)
+        case_hit = None
+        notice = None
+        fallback = False
+        if case_numbers:
+            case_hit = searcher.document(case_number=case_numbers[0], kind="entry")
+        if syntax:
+            parser = MultifieldParser(list(TEXT_FIELDS) + ["tags"], schema=searcher.schema)
+            parsed = parser.parse(query)
+            errors = [node for node in parsed.leaves() if isinstance(node, wq.error_query.ErrorQuery)] if hasattr(wq, "error_query") else []
+            if errors:
+                raise QueryError(f"query syntax error: {errors[0]}.")
+            main = parsed
+        elif case_hit is not None and not [t for t in terms if not re.search(r"\d|京|号|初|终", t)]:
+            main = wq.Term("case_number", case_numbers[0])
+        elif not terms:
+            main = wq.Every() if not query else wq.NullQuery
+        else:
+            main = self._text_query(terms)
+        flt = self._filter_query(filters)
+        results, total = self._run(searcher, main, flt, page, per_page, sort)
+        if total == 0 and terms and len(terms) > 1 and not syntax:
+            main = wq.Or([term_query(t) for t in terms])
+            results, total = self._run(searcher, main, flt, page, per_page, sort)
+            if total:
+                fallback = True
+                notice = "No entry contains every word; showing entries that contain some of them."
+        hits = self._hits(results, page, per_page, terms)
+        if case_hit is not None and page == 1:
+            hits = [h for h in hits if h.id != case_hit["id"]]
+            hits.insert(0, self._hit_from_fields(case_hit, score=0.0, snippet=""))
+            total = max(total, 1)
+        facets = self._facets(searcher, main, flt)
+        return SearchPage(query=query, total=total, page=page, per_page=per_page, results=hits, facets=facets,
+                          filters=filters, sort=sort, terms=terms, fallback=fallback, notice=notice,
+                          case_number=case_hit["case_number"] if case_hit is not None else None)
+
+    def _text_query(self, terms: list[str]) -> wq.Query:
+        subqueries = [term_query(t) for t in terms]
+        if len(subqueries) == 1:
+            return subqueries[0]
+        if len(subqueries) <= 3:
+            return wq.And(subqueries)
+        # A long question is not an AND of every word: most of its meaningful words must match.
+        return wq.Or(subqueries, minmatch=max(2, math.ceil(len(subqueries) * 0.6)))
+
+    def _filter_query(self, filters: dict[str, str]) -> wq.Query | None:
+        parts: list[wq.Query] = []
+        for name, value in filters.items():
+            if name == "year":
+                try:
+                    parts.append(wq.Term("year", int(value)))
+                except ValueError:
+                    raise QueryError(f"year must be a number, not '{value}'.") from None
+            elif name == "statute":
+                parts.append(wq.Term("statutes", value))
+            elif name == "tags":
+                parts.append(wq.Term("tags", value.lower()))
+            else:
+                parts.append(wq.Term(name, value))
+        return wq.And(parts) if parts else None
+
+    def _run(self, searcher: Searcher, main: wq.Query, flt: wq.Query | None, page: int, per_page: int, sort: str):
+        kwargs: dict[str, Any] = {"limit": page * per_page, "filter": flt, "terms": True}
+        if sort == "date":
+            kwargs["sortedby"] = sorting.FieldFacet("date", reverse=True)
+        results = searcher.search(main, **kwargs)
+        return results, len(results)
+
+    def _facets(self, searcher: Searcher, main: wq.Query, flt: wq.Query | None) -> dict[str, list[tuple[str, int]]]:
+        facets = {name: sorting.FieldFacet(name, allow_overlap=False) for name in FACET_FIELDS}
+        results = searcher.search(main, filter=flt, groupedby=facets, limit=1, scored=False)
+        out: dict[str, list[tuple[str, int]]] = {}
+        for name in FACET_FIELDS:
+            groups = results.groups(name)
+            counts = [(str(value), len(ids) if isinstance(ids, list) else int(ids)) for value, ids in groups.items() if value not in (None, "", b"")]
+            counts.sort(key=lambda item: (-item[1], item[0]))
+            if counts:
+                out[name] = counts
+        return out
+
+    def _hits(self, results: Any, page: int, per_page: int, terms: list[str]) -> list[Hit]:
+        results.fragmenter = highlight.ContextFragmenter(maxchars=200, surround=50)
+        results.formatter = highlight.HtmlFormatter(tagname="mark", between=" … ")
+        hits = []
+        for hit in results[(page - 1) * per_page: page * per_page]:
+            snippet = ""
+            for name in ("body", "summary", "title"):
+                if hit.get(name):
+                    snippet = hit.highlights(name, top=2)
+                    if snippet:
+                        break
+            if not snippet:
+                text = hit.get("summary") or hit.get("body") or ""
+                snippet = highlight.htmlescape(text[:200])
+            hits.append(self._hit_from_fields(hit.fields(), score=round(hit.score or 0.0, 4), snippet=snippet))
+        return hits
+
+    def _hit_from_fields(self, fields: dict[str, Any], *, score: float, snippet: str) -> Hit:
+        date = fields.get("date")
+        meta = json.loads(fields["meta"]) if fields.get("meta") else {}
+        if not snippet:
+            snippet = highlight.htmlescape((fields.get("summary") or fields.get("body") or "")[:200])
+        kind = fields.get("kind", "entry")
+        parent = fields.get("parent_id")
+        title = fields.get("title", "")
+        if kind == "article":
+            title = f"{title} {fields.get('article', '')}"
+            url = entry_url(parent, fields.get("article"))
+        else:
+            url = entry_url(fields["id"])
+        return Hit(
+            id=fields["id"], type=fields.get("type", ""), title=title, url=url, snippet=snippet, score=score,
+            kind=kind, parent_id=parent if kind == "article" else None, article=fields.get("article") or None,
+            court=fields.get("court") or None, case_number=fields.get("case_number") or None,
+            date=meta.get("decided_on") or meta.get("issued_on") or meta.get("version_on") or (date.date().isoformat() if date else None),
+            cause=fields.get("cause") or None, procedure=fields.get("procedure") or None,
+            authority=fields.get("authority") or None, treatment=fields.get("treatment") or None,
+            source_file=fields.get("source_file") or None, version_on=fields.get("version_on") or None,
+            tags=[t for t in (fields.get("tags") or "").split(",") if t],
+        )
+
+    # -- entries --------------------------------------------------------------------------
+
+    def get_entry(self, entry_id: str) -> dict[str, Any] | None:
+        """Return an entry's stored fields (meta decoded), or None if the index has no such entry."""
+        searcher = self.searcher()
+        fields = searcher.document(id=entry_id, kind="entry")
+        if fields is None:
+            return None
+        data = dict(fields)
+        data["meta"] = json.loads(fields.get("meta") or "{}")
+        data["links"] = json.loads(fields.get("links") or "{}")
+        return data
+
+    def find_alias(self, alias: str) -> str | None:
+        """Return the id of the entry that lists ``alias`` among its aliases."""
+        fields = self.searcher().document(aliases=alias)
+        return fields["id"] if fields else None
+
+    def cited_by(self, key: str, limit: int = 100) -> list[Hit]:
+        """Return the rulings and guidelines that cite the article named by ``key`` ('电子商务法#第十七条')."""
+        searcher = self.searcher()
+        results = searcher.search(wq.And([wq.Term("statutes", key), wq.Term("kind", "entry"), wq.Not(wq.Term("type", "statute"))]),
+                                  limit=limit, sortedby=sorting.FieldFacet("date", reverse=True))
+        return [self._hit_from_fields(hit.fields(), score=0.0, snippet="") for hit in results]
+
+    def backlinks(self, entry_id: str, limit: int = 100) -> list[Hit]:
+        """Return the entries that link to ``entry_id`` through [[links]] or ``related``."""
+        searcher = self.searcher()
+        results = searcher.search(wq.And([wq.Term("links_to", entry_id), wq.Term("kind", "entry")]), limit=limit)
+        return [self._hit_from_fields(hit.fields(), score=0.0, snippet="") for hit in results if hit["id"] != entry_id]
+
+    def articles_of(self, entry_id: str) -> list[dict[str, Any]]:
+        """Return the stored article documents of a statute, in article order."""
+        searcher = self.searcher()
+        results = searcher.search(wq.And([wq.Term("parent_id", entry_id), wq.Term("kind", "article")]), limit=None,
+                                  sortedby="article_no")
+        return [hit.fields() for hit in results]
+
+    def count(self) -> int:
+        """Return the number of documents in the index."""
+        return self.searcher().doc_count()

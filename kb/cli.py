@@ -1,0 +1,145 @@
+"""The ``kb`` command: check, index, search, serve, new, import.
+
+This is the one composition root: it may import indexer and webapp; nothing else in kb does.
+Exit status: 0 when clean, 1 when there are problems, 2 on a usage error.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from kb.links import check_links
+from kb.loader import load_all
+from kb.problems import summarize
+
+DEFAULT_CONTENT = "content"
+DEFAULT_INDEX = "instance/index"
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="netcourt-kb")
+def main() -> None:
+    """NetCourt KB: a knowledge base and search engine for China's internet courts."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--strict", is_flag=True, help="Also require summary and sources (the standard for content/).")
+def check(paths: tuple[Path, ...], strict: bool) -> None:
+    """Check entries and their links; print one line per problem."""
+    roots = list(paths) or [Path(DEFAULT_CONTENT)]
+    missing = [p for p in roots if not p.exists()]
+    if missing:
+        raise click.UsageError(f"no such file or folder: {missing[0]}")
+    report = load_all(roots, strict=strict)
+    content_dirs = [p for p in roots if p.is_dir()]
+    problems = sorted(report.problems + check_links(report.entries, content_dirs))
+    for problem in problems:
+        click.echo(str(problem))
+    click.echo(summarize(problems, report.checked))
+    sys.exit(1 if problems else 0)
+
+
+@main.command()
+@click.option("--content", "content_dirs", multiple=True, type=click.Path(path_type=Path, file_okay=False),
+              help="Content folder (repeatable). Default: content/.")
+@click.option("--index", "index_dir", type=click.Path(path_type=Path), default=DEFAULT_INDEX, show_default=True)
+@click.option("--clean", is_flag=True, help="Rebuild from scratch instead of updating.")
+@click.option("--drafts", is_flag=True, help="Include draft entries (for previews only).")
+@click.option("--wait", type=float, default=0.0, help="Seconds to wait for another build to finish.")
+def index(content_dirs: tuple[Path, ...], index_dir: Path, clean: bool, drafts: bool, wait: float) -> None:
+    """Build or update the index; report and skip bad files."""
+    from indexer import BuildLockedError, build_index
+
+    roots = list(content_dirs) or [Path(DEFAULT_CONTENT)]
+    for root in roots:
+        if not root.is_dir():
+            raise click.UsageError(f"no such content folder: {root}")
+    try:
+        report = build_index(roots, index_dir, clean=clean, include_drafts=drafts, wait=wait)
+    except BuildLockedError as exc:
+        click.echo(f"kb index: {exc}", err=True)
+        sys.exit(1)
+    for problem in report.problems:
+        click.echo(str(problem))
+    if report.skipped:
+        click.echo(f"Skipped {len(report.skipped)} of {report.checked} files.")
+    click.echo(report.summary())
+    sys.exit(1 if report.skipped else 0)
+
+
+@main.command()
+@click.argument("query")
+@click.option("--index", "index_dir", type=click.Path(path_type=Path), default=DEFAULT_INDEX, show_default=True)
+@click.option("--type", "entry_type", type=click.Choice(["ruling", "guideline", "statute"]))
+@click.option("--page", type=int, default=1)
+@click.option("--per-page", type=int, default=10)
+@click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance")
+@click.option("--json", "as_json", is_flag=True, help="Print the API's JSON.")
+def search(query: str, index_dir: Path, entry_type: str | None, page: int, per_page: int, sort: str, as_json: bool) -> None:
+    """Search the index."""
+    from indexer import QueryError, SearchIndex
+
+    try:
+        result = SearchIndex(index_dir).search(query, filters={"type": entry_type} if entry_type else {},
+                                               page=page, per_page=per_page, sort=sort)
+    except (QueryError, FileNotFoundError) as exc:
+        raise click.UsageError(str(exc)) from None
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        return
+    if result.notice:
+        click.echo(result.notice)
+    for n, hit in enumerate(result.results, start=(page - 1) * per_page + 1):
+        click.echo(f"{n:3}. [{hit.type}] {hit.title}  ({hit.url})")
+    click.echo(f"{result.total} results.")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, type=int, show_default=True)
+@click.option("--index", "index_dir", type=click.Path(path_type=Path), default=DEFAULT_INDEX, show_default=True)
+@click.option("--debug", is_flag=True, help="Flask debug mode (never in production).")
+def serve(host: str, port: int, index_dir: Path, debug: bool) -> None:
+    """Serve the search UI and API (development server; see README for production)."""
+    from werkzeug.serving import run_simple
+
+    from indexer.analyzer import initialize
+    from webapp import create_app, search_index
+
+    app = create_app({"INDEX_DIR": str(index_dir), "DEBUG": debug})
+    initialize()
+    try:
+        search_index(app)
+    except FileNotFoundError as exc:
+        raise click.UsageError(str(exc)) from None
+    click.echo(f"Serving {index_dir} on http://{host}:{port}/", err=True)
+    run_simple(host, port, app, threaded=True, use_debugger=debug, use_reloader=False)
+
+
+@main.group(name="import")
+def import_() -> None:
+    """Import entries from outside formats."""
+
+
+@import_.command(name="lawrefbook")
+@click.argument("src", type=click.Path(path_type=Path, exists=True, file_okay=False))
+@click.argument("dest", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--only", multiple=True, help="Short title or file stem to import (repeatable). Default: all.")
+def import_lawrefbook(src: Path, dest: Path, only: tuple[str, ...]) -> None:
+    """Convert LawRefBook statute files (SRC) into statute entries under DEST."""
+    from kb.importers.lawrefbook import import_corpus
+
+    report = import_corpus(src, dest, only=list(only) or None)
+    for problem in report.problems:
+        click.echo(str(problem))
+    click.echo(f"Converted {len(report.converted)} files, rejected {len(report.problems)}, in {report.seconds:.1f} s.")
+    sys.exit(1 if report.problems else 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

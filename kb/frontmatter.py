@@ -1,0 +1,132 @@
+"""Front matter read with python-frontmatter, every value kept a string, every key's line kept.
+
+PyYAML's default loader retypes values silently (``0123`` becomes 83, ``no`` becomes False) and
+raises a bare ValueError without a line for ``2021-13-01``. Composing with ``yaml.BaseLoader``
+keeps every scalar a string, so ``kb.fields`` converts and checks each value itself, and each
+key node's ``start_mark`` gives the line an editor should jump to.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import frontmatter
+import yaml
+from frontmatter.default_handlers import YAMLHandler
+
+from kb.problems import Problem
+
+DELIMITER = re.compile(r"^-{3,}[ \t]*$", re.MULTILINE)
+
+
+@dataclass
+class FrontMatter:
+    """Raw front-matter values (strings, lists, dicts of strings), their lines, and the body."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    lines: dict[str, int] = field(default_factory=dict)
+    body: str = ""
+    body_line: int = 1
+
+
+class FrontMatterError(ValueError):
+    """Front matter that cannot be read at all; carries the problems found."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("; ".join(str(p) for p in problems))
+        self.problems = problems
+
+
+class LineKeepingYAMLHandler(YAMLHandler):
+    """python-frontmatter handler that composes YAML with BaseLoader and records key lines.
+
+    ``line_offset`` is the file line of the first front-matter line, so recorded lines are
+    file lines, not lines within the YAML block.
+    """
+
+    def __init__(self, path: str, line_offset: int) -> None:
+        super().__init__()
+        self.path = path
+        self.line_offset = line_offset
+        self.lines: dict[str, int] = {}
+        self.problems: list[Problem] = []
+
+    def load(self, fm: str, **kwargs: object) -> Any:
+        """Compose ``fm`` into plain strings, lists and dicts; record problems instead of raising."""
+        try:
+            node = yaml.compose(fm, Loader=yaml.BaseLoader)
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            line = self.line_offset + (mark.line if mark else 0)
+            what = exc.problem or str(exc)
+            hint = "Check the indentation and quoting on that line."
+            if "'\\t'" in what:
+                hint = "YAML does not allow tabs for indentation; use spaces."
+            self.problems.append(Problem(self.path, line, "front matter", f"YAML syntax error: {what}.", hint))
+            return {}
+        if node is None:
+            return {}
+        if not isinstance(node, yaml.MappingNode):
+            line = self.line_offset + node.start_mark.line
+            self.problems.append(
+                Problem(self.path, line, "front matter", "is not a list of 'field: value' lines.",
+                        "Write one 'field: value' per line, e.g. 'title: ...'.")
+            )
+            return {}
+        values: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            line = self.line_offset + key_node.start_mark.line
+            if key in values:
+                self.problems.append(
+                    Problem(self.path, line, key,
+                            f"appears twice (first on line {self.lines[key]}).",
+                            "Keep one of them.")
+                )
+                continue
+            values[key] = _plain(value_node)
+            self.lines[key] = line
+        return values
+
+
+def _plain(node: yaml.Node) -> Any:
+    """Turn a composed node into strings, lists and dicts without retyping any scalar."""
+    if isinstance(node, yaml.ScalarNode):
+        return node.value
+    if isinstance(node, yaml.SequenceNode):
+        return [_plain(item) for item in node.value]
+    if isinstance(node, yaml.MappingNode):
+        return {str(k.value): _plain(v) for k, v in node.value}
+    return None  # pragma: no cover - yaml has no other node kinds
+
+
+def parse_front_matter(text: str, path: str) -> FrontMatter:
+    """Split ``text`` into front matter and body; raise FrontMatterError if it cannot be read."""
+    if not text.strip():
+        raise FrontMatterError([
+            Problem(path, 1, "file", "is empty.", "Start it with a front matter block: '---', 'type: ...', 'title: ...', '---'.")
+        ])
+    lines = text.split("\n")
+    if not DELIMITER.match(lines[0]):
+        raise FrontMatterError([
+            Problem(path, 1, "front matter", "missing: the file does not start with '---'.",
+                    "Add a front matter block at the top: '---', 'type: ...', 'title: ...', '---'.")
+        ])
+    closing = next((i for i in range(1, len(lines)) if DELIMITER.match(lines[i])), None)
+    if closing is None:
+        raise FrontMatterError([
+            Problem(path, 1, "front matter", "no closing '---'.", "Add a line '---' after the last field.")
+        ])
+    handler = LineKeepingYAMLHandler(path, line_offset=2)
+    # python-frontmatter strips the text first; our opening delimiter is on line 1, so nothing
+    # above it is lost and file lines are the YAML block's lines + 2.
+    metadata, body = frontmatter.parse(text, handler=handler)
+    if handler.problems:
+        raise FrontMatterError(handler.problems)
+    if not metadata:
+        raise FrontMatterError([
+            Problem(path, 1, "front matter", "is empty.", "Add at least 'type: ...' and 'title: ...' between the '---' lines.")
+        ])
+    return FrontMatter(values=dict(metadata), lines=handler.lines, body=body, body_line=closing + 2)

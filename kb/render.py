@@ -1,0 +1,98 @@
+"""Markdown to sanitised HTML: wiki-links and statute citations become links, articles get anchors.
+
+Editors' Markdown may hold raw HTML. Everything goes through nh3 (Rust's ammonia, a maintained
+allow-list sanitiser) after rendering, so no script, event handler, ``javascript:`` URL or SVG
+payload reaches a browser.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Callable
+from urllib.parse import quote
+
+import markdown
+import nh3
+
+from kb.citations import Citation, extract_citations
+from kb.links import WIKI_LINK
+
+EntryLinker = Callable[[str, str | None], str | None]  # (id, anchor) -> URL, or None if unknown
+CitationLinker = Callable[[Citation], str | None]
+
+ALLOWED_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "code", "del", "em", "h1", "h2", "h3", "h4", "h5", "h6",
+    "hr", "i", "li", "mark", "ol", "p", "pre", "s", "span", "strong", "sub", "sup", "table", "tbody",
+    "td", "th", "thead", "tr", "ul", "input",
+}
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title", "class"},
+    "p": {"id", "class"},
+    "span": {"class"},
+    "td": {"align"},
+    "th": {"align"},
+    "h2": {"id"},
+    "h3": {"id"},
+    "h4": {"id"},
+    "input": {"type", "disabled", "checked"},
+    "li": {"class"},
+}
+ARTICLE_PARAGRAPH = re.compile(r"<p>(第[一二三四五六七八九十百千零〇两\d]+条(?:之[一二三四五六七八九十]+)?)(\s)")
+TASK_ITEM = re.compile(r"<li>\[([ xX])\]\s")
+
+
+def entry_url(entry_id: str, anchor: str | None = None) -> str:
+    """Return the site URL of an entry (and article anchor)."""
+    url = "/entries/" + quote(entry_id, safe="")
+    return url + ("#" + quote(anchor, safe="") if anchor else "")
+
+
+def _markdown_link(label: str, url: str, css: str) -> str:
+    label = label.replace("[", "\\[").replace("]", "\\]")
+    return f'<a class="{css}" href="{url}">{label}</a>'
+
+
+def link_markup(text: str, link_entry: EntryLinker, link_citation: CitationLinker) -> str:
+    """Replace ``[[wiki-links]]`` and statute citations in Markdown source with HTML links."""
+
+    def wiki(match: re.Match[str]) -> str:
+        target, anchor, label = (g.strip() if g else None for g in match.groups())
+        shown = label or (f"{target}#{anchor}" if anchor else target) or ""
+        url = link_entry(target or "", anchor)
+        if url is None:
+            return f'<span class="broken-link">{shown}</span>'
+        return _markdown_link(shown, url, "wiki-link")
+
+    text = WIKI_LINK.sub(wiki, text)
+    pieces = []
+    last = 0
+    for match in extract_citations(text):
+        url = link_citation(match.citation)
+        if url is None or match.start < last:
+            continue
+        # Do not touch citations inside a link we just made or inside HTML tags.
+        before = text[last:match.start]
+        if before.count("<a ") > before.count("</a>") or text.rfind("<", 0, match.start) > text.rfind(">", 0, match.start):
+            continue
+        pieces.append(before)
+        pieces.append(_markdown_link(match.text, url, "citation"))
+        last = match.end
+    pieces.append(text[last:])
+    return "".join(pieces)
+
+
+def sanitize(html: str) -> str:
+    """Return ``html`` with everything outside the allow-list removed."""
+    return nh3.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
+                     url_schemes={"http", "https", "mailto"}, link_rel="noopener noreferrer")
+
+
+def render_markdown(text: str, *, link_entry: EntryLinker | None = None,
+                    link_citation: CitationLinker | None = None, article_anchors: bool = False) -> str:
+    """Render an entry body to safe HTML."""
+    source = link_markup(text, link_entry or (lambda _id, _a: None), link_citation or (lambda _c: None))
+    html = markdown.markdown(source, extensions=["tables", "sane_lists", "fenced_code"], output_format="html")
+    if article_anchors:
+        html = ARTICLE_PARAGRAPH.sub(lambda m: f'<p id="{m.group(1)}" class="article">{m.group(1)}{m.group(2)}', html)
+    html = TASK_ITEM.sub(lambda m: '<li class="task"><input type="checkbox" disabled' + (" checked" if m.group(1) != " " else "") + "> ", html)
+    return sanitize(html)

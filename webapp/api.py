@@ -1,0 +1,45 @@
+"""The JSON API: the same search and entries as the pages, as JSON."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, jsonify, redirect, request, url_for
+
+from kb import __version__
+from webapp import search_index
+from webapp.entries import entry_view
+from webapp.params import search_params
+
+bp = Blueprint("api", __name__)
+
+
+@bp.get("/api/search")
+def search():  # type: ignore[no-untyped-def]
+    """Search; same parameters as the search page."""
+    page = search_index(current_app).search(**search_params(request.args))
+    return jsonify(page.to_dict())
+
+
+@bp.get("/api/entries/<path:entry_id>")
+def entry(entry_id: str):  # type: ignore[no-untyped-def]
+    """Return one entry with its rendered HTML and links."""
+    index = search_index(current_app)
+    view = entry_view(index, entry_id)
+    if view is None:
+        target = index.find_alias(entry_id)
+        if target:
+            return redirect(url_for("api.entry", entry_id=target), code=301)
+        abort(404, description=f"no entry '{entry_id}'.")
+    return jsonify({"ok": True, "entry": view})
+
+
+@bp.get("/-/health")
+def health():  # type: ignore[no-untyped-def]
+    """Report whether the index is open and how many documents it holds."""
+    index = search_index(current_app)
+    return jsonify({"ok": True, "documents": index.count(), "build": index._build.name if index._build else None})
+
+
+@bp.get("/-/version")
+def version():  # type: ignore[no-untyped-def]
+    """Report the software version."""
+    return jsonify({"ok": True, "version": __version__})

@@ -1,0 +1,59 @@
+"""An entry as pages and API show it: rendered body, links resolved, articles, cited-by, backlinks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from indexer import SearchIndex
+from kb.citations import Citation
+from kb.links import citation_key
+from kb.render import entry_url, render_markdown
+
+
+def entry_view(index: SearchIndex, entry_id: str) -> dict[str, Any] | None:
+    """Return everything the entry page shows, or None if the index has no entry ``entry_id``."""
+    stored = index.get_entry(entry_id)
+    if stored is None:
+        return None
+    links: dict[str, str] = stored["links"]
+    meta = stored["meta"]
+
+    def link_entry(target: str, anchor: str | None) -> str | None:
+        return entry_url(target, anchor) if index.get_entry(target) is not None else None
+
+    def link_citation(citation: Citation) -> str | None:
+        target = links.get(citation_key(citation))
+        if not target:
+            return None
+        statute_id, _, label = target.partition("#")
+        return entry_url(statute_id, label)
+
+    is_statute = stored.get("type") == "statute"
+    view: dict[str, Any] = {
+        "id": stored["id"],
+        "type": stored["type"],
+        "title": stored["title"],
+        "url": entry_url(stored["id"]),
+        "meta": meta,
+        "html": render_markdown(stored.get("markdown") or "", link_entry=link_entry, link_citation=link_citation,
+                                article_anchors=is_statute),
+        "citations": [
+            {"citation": key, "url": entry_url(*target.split("#", 1))} for key, target in links.items()
+        ],
+        "backlinks": [hit.to_dict() for hit in index.backlinks(stored["id"])],
+        "related": [
+            {"id": rid, "title": (index.get_entry(rid) or {}).get("title", rid), "url": entry_url(rid)}
+            for rid in meta.get("related", [])
+        ],
+    }
+    if is_statute:
+        short = meta.get("short_title") or stored["title"]
+        articles = []
+        for article in index.articles_of(stored["id"]):
+            key = f"{short}#{article['article']}"
+            cited_by = [hit.to_dict() for hit in index.cited_by(key)]
+            articles.append({"article": article["article"], "url": entry_url(stored["id"], article["article"]),
+                             "cited_by": cited_by})
+        view["articles"] = [a["article"] for a in articles]
+        view["cited_by"] = {a["article"]: a["cited_by"] for a in articles if a["cited_by"]}
+    return view
