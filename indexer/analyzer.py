@@ -137,12 +137,31 @@ def segment(text: str, *, subwords: bool) -> Iterator[tuple[str, int, int, int]]
         if word not in stop:
             yield word, position, start, end
             if subwords and len(word) > 2 and not word.isascii():
-                for n in (2, 3):
+                for n in range(2, len(word)):
                     for i in range(len(word) - n + 1):
                         sub = word[i:i + n]
                         if sub != word and freq.get(sub) and sub not in stop:
                             yield sub, position, start + i, start + i + n
         position += 1
+
+
+def split_compound(word: str) -> list[str] | None:
+    """Split a long word into shorter dictionary words that cover it (三倍赔偿 -> 三倍, 赔偿), or None."""
+    if len(word) < 3 or word.isascii():
+        return None
+    initialize()
+    freq = TOKENIZER.FREQ
+    parts: list[str] = []
+    i = 0
+    while i < len(word):
+        for n in range(min(len(word) - i, len(word) - 1), 1, -1):
+            if freq.get(word[i:i + n]):
+                parts.append(word[i:i + n])
+                i += n
+                break
+        else:
+            return None
+    return parts if len(parts) > 1 else None
 
 
 def query_terms(text: str) -> list[str]:

@@ -20,7 +20,7 @@ from whoosh.analysis import StemmingAnalyzer
 from whoosh.qparser import MultifieldParser, OrGroup
 from whoosh.searching import Searcher
 
-from indexer.analyzer import initialize, query_terms
+from indexer.analyzer import initialize, query_terms, split_compound
 from indexer.build import current_build, open_index
 from kb.casenumber import find_case_numbers
 from kb.render import entry_url
@@ -127,12 +127,19 @@ def check_paging(page: int, per_page: int) -> None:
 
 
 def term_query(term: str, boost: float = 1.0) -> wq.Query:
-    """Return the query for one analysed term over every text field."""
+    """Return the query for one analysed term over every text field.
+
+    A compound the dictionary knows (三倍赔偿) also matches its parts together (三倍 … 赔偿),
+    weighted below the whole word.
+    """
     parts: list[wq.Query] = [wq.Term(name, term) for name in TEXT_FIELDS]
     parts.append(wq.Term("tags", term))
     if term.isascii() and term.isalnum():
         for token in _english(term):
             parts.append(wq.Term("english", token.text))
+    pieces = split_compound(term)
+    if pieces:
+        parts.append(wq.And([wq.Or([wq.Term(name, p) for name in TEXT_FIELDS]) for p in pieces], boost=0.5))
     return wq.Or(parts, boost=boost)
 
 
@@ -161,14 +168,14 @@ class SearchIndex:
             self._open()
         local = self._local
         searcher = getattr(local, "searcher", None)
-        if searcher is None or getattr(local, "build", None) != self._build:
+        if searcher is None or getattr(local, "build", None) != self._build or not searcher.up_to_date():
+            # Not Searcher.refresh(): it reuses segment readers and so misses deletion-only
+            # commits (measured: a deleted entry stays visible). A new searcher costs ~ms.
             if searcher is not None:
                 searcher.close()
             searcher = self._ix.searcher()  # type: ignore[union-attr]
             local.build = self._build
-        else:
-            searcher = searcher.refresh()
-        local.searcher = searcher
+            local.searcher = searcher
         return searcher
 
     # -- search ---------------------------------------------------------------------------
@@ -194,11 +201,9 @@ class SearchIndex:
             case_hit = searcher.document(case_number=case_numbers[0], kind="entry")
         if syntax:
             parser = MultifieldParser(list(TEXT_FIELDS) + ["tags"], schema=searcher.schema)
-            parsed = parser.parse(query)
-            errors = [node for node in parsed.leaves() if isinstance(node, wq.error_query.ErrorQuery)] if hasattr(wq, "error_query") else []
-            if errors:
-                raise QueryError(f"query syntax error: {errors[0]}.")
-            main = parsed
+            main = parser.parse(query)
+            if main is wq.NullQuery:
+                raise QueryError("the query has operators but nothing to search for. Add a word, or search without syntax=1.")
         elif case_hit is not None and not [t for t in terms if not re.search(r"\d|京|号|初|终", t)]:
             main = wq.Term("case_number", case_numbers[0])
         elif not terms:

@@ -52,7 +52,7 @@ def check(paths: tuple[Path, ...], strict: bool) -> None:
 @click.option("--drafts", is_flag=True, help="Include draft entries (for previews only).")
 @click.option("--wait", type=float, default=0.0, help="Seconds to wait for another build to finish.")
 def index(content_dirs: tuple[Path, ...], index_dir: Path, clean: bool, drafts: bool, wait: float) -> None:
-    """Build or update the index; report and skip bad files."""
+    """Build or update the index; report bad files and skip them. Exit 1 if any file had a problem."""
     from indexer import BuildLockedError, build_index
 
     roots = list(content_dirs) or [Path(DEFAULT_CONTENT)]
@@ -69,7 +69,7 @@ def index(content_dirs: tuple[Path, ...], index_dir: Path, clean: bool, drafts: 
     if report.skipped:
         click.echo(f"Skipped {len(report.skipped)} of {report.checked} files.")
     click.echo(report.summary())
-    sys.exit(1 if report.skipped else 0)
+    sys.exit(1 if report.problems else 0)
 
 
 @main.command()

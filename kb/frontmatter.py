@@ -58,10 +58,12 @@ class LineKeepingYAMLHandler(YAMLHandler):
         try:
             node = yaml.compose(fm, Loader=yaml.BaseLoader)
         except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
+            # An unclosed quote is reported at the end of the stream; its start is more useful.
+            use_context = bool(exc.context and "quoted" in exc.context and exc.context_mark)
+            mark = exc.context_mark if use_context else (exc.problem_mark or exc.context_mark)
             line = self.line_offset + (mark.line if mark else 0)
-            what = exc.problem or str(exc)
-            hint = "Check the indentation and quoting on that line."
+            what = "a quoted value is not closed" if use_context else (exc.problem or str(exc))
+            hint = "Add the closing quote on that line." if use_context else "Check the indentation and quoting on that line."
             if "'\\t'" in what:
                 hint = "YAML does not allow tabs for indentation; use spaces."
             self.problems.append(Problem(self.path, line, "front matter", f"YAML syntax error: {what}.", hint))
@@ -111,7 +113,7 @@ def parse_front_matter(text: str, path: str) -> FrontMatter:
     lines = text.split("\n")
     if not DELIMITER.match(lines[0]):
         raise FrontMatterError([
-            Problem(path, 1, "front matter", "missing: the file does not start with '---'.",
+            Problem(path, 1, "front matter", "is missing: the file does not start with '---'.",
                     "Add a front matter block at the top: '---', 'type: ...', 'title: ...', '---'.")
         ])
     closing = next((i for i in range(1, len(lines)) if DELIMITER.match(lines[i])), None)
@@ -119,9 +121,9 @@ def parse_front_matter(text: str, path: str) -> FrontMatter:
         raise FrontMatterError([
             Problem(path, 1, "front matter", "no closing '---'.", "Add a line '---' after the last field.")
         ])
-    handler = LineKeepingYAMLHandler(path, line_offset=2)
-    # python-frontmatter strips the text first; our opening delimiter is on line 1, so nothing
-    # above it is lost and file lines are the YAML block's lines + 2.
+    handler = LineKeepingYAMLHandler(path, line_offset=1)
+    # The opening delimiter is on line 1 and python-frontmatter hands over the block starting
+    # with the newline that ends it, so a YAML line n (0-based) is file line n + 1.
     metadata, body = frontmatter.parse(text, handler=handler)
     if handler.problems:
         raise FrontMatterError(handler.problems)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -96,7 +97,7 @@ def parse_entry(text: str, shown: str, *, default_id: str, strict: bool = False)
             problems.append(Problem(shown, 1, spec.name, "missing required field.", hint))
     if "id" not in fm.values:
         try:
-            values["id"] = FIELDS_BY_NAME["id"].convert(default_id)
+            values["id"] = FIELDS_BY_NAME["id"].convert(id_from_file_name(default_id))
         except FieldError as exc:
             problems.append(Problem(shown, 1, "id", f"the file name gives no valid id: {exc}", "Rename the file, or set 'id:' in the front matter."))
     if not all(name in values for name in ("id", "type", "title")):
@@ -104,6 +105,11 @@ def parse_entry(text: str, shown: str, *, default_id: str, strict: bool = False)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     entry = Entry(path=shown, body=fm.body, body_line=fm.body_line, content_hash=digest, lines=fm.lines, **values)  # type: ignore[arg-type]
     return entry, problems
+
+
+def id_from_file_name(stem: str) -> str:
+    """Return the default id for a file name: characters an id cannot hold become '-'."""
+    return re.sub(r"[^\w\-.（）]+", "-", stem).strip("-.") or stem
 
 
 def iter_content_files(root: Path) -> list[Path]:

@@ -1,0 +1,173 @@
+"""A real index on disk: builds, incremental updates, search features, on a small fixed corpus."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from indexer import QueryError, SearchIndex, build_index
+from indexer.analyzer import ChineseAnalyzer, query_terms
+from tests.conftest import entry_text
+
+CORPUS = {
+    "rulings/shuadan.md": entry_text(
+        title="暗刷流量合同无效案", court="北京互联网法院", case_number="（2019）京0491民初2547号",
+        decided_on="2019-05-23", cause="网络服务合同纠纷", procedure="一审", tags=["刷单", "公序良俗"],
+        body="双方约定以技术手段制造虚假点击。法院认为该合同违背公序良俗，依《民法典》第一百五十三条认定无效。"),
+    "rulings/haoping.md": entry_text(
+        title="好评返现构成欺诈案", court="北京互联网法院", decided_on="2021-11", cause="网络购物合同纠纷",
+        procedure="一审", tags=["好评返现"],
+        body="商家以返现诱导好评，消费者据《消费者权益保护法》第五十五条请求三倍赔偿。网络购物中举证责任如何分配？"),
+    "rulings/appeal.md": entry_text(
+        title="外卖配送费二审案", court="北京市第四中级人民法院", case_number="（2021）京04民终407号",
+        decided_on="2021-09-02", cause="网络服务合同纠纷", procedure="二审", body="配送费差额一元。"),
+    "guidelines/proof.md": entry_text(
+        type_="guideline", title="网络购物纠纷举证指引", tags=["举证"], title_en="Burden of proof in online shopping",
+        summary_en="What each side must prove in an online shopping dispute.",
+        body="消费者应当证明买卖合同关系成立。第5条的证据应当完整。"),
+    "statutes/xiaobao.md": entry_text(
+        type_="statute", title="中华人民共和国消费者权益保护法", short_title="消费者权益保护法",
+        body="## 第七章 法律责任\n\n第五十五条 经营者提供商品或者服务有欺诈行为的，应当按照消费者的要求增加赔偿其受到的损失，增加赔偿的金额为消费者购买商品的价款或者接受服务的费用的三倍。\n\n第五十六条 其他规定。"),
+}
+
+
+@pytest.fixture
+def built(content_dir, tmp_path: Path) -> tuple[Path, Path]:  # type: ignore[no-untyped-def]
+    root = content_dir(CORPUS)
+    index_dir = tmp_path / "index"
+    report = build_index([root], index_dir, clean=True)
+    assert report.problems == []
+    return root, index_dir
+
+
+def ids(page) -> list[str]:  # type: ignore[no-untyped-def]
+    return [hit.id for hit in page.results]
+
+
+def test_full_build_indexes_entries_and_articles(built) -> None:  # type: ignore[no-untyped-def]
+    _root, index_dir = built
+    index = SearchIndex(index_dir)
+    assert index.count() == 5 + 2  # five entries, two articles
+    page = index.search("三倍赔偿 欺诈")
+    assert "xiaobao#第五十五条" in ids(page)
+    article = next(h for h in page.results if h.id == "xiaobao#第五十五条")
+    assert article.article == "第五十五条" and article.url == "/entries/xiaobao#%E7%AC%AC%E4%BA%94%E5%8D%81%E4%BA%94%E6%9D%A1"
+
+
+def test_snippets_are_highlighted(built) -> None:  # type: ignore[no-untyped-def]
+    index = SearchIndex(built[1])
+    page = index.search("公序良俗")
+    assert ids(page)[0] == "shuadan"
+    assert '<mark class="match term0">公序良俗</mark>' in page.results[0].snippet
+
+
+def test_subwords_find_longer_words(built) -> None:  # type: ignore[no-untyped-def]
+    index = SearchIndex(built[1])
+    assert "haoping" in ids(index.search("返现"))  # indexed as part of 好评返现
+
+
+def test_numbers_are_kept() -> None:
+    assert "5" in query_terms("第5条")
+    tokens = [t.text for t in ChineseAnalyzer()("第５条 ABC", mode="query")]
+    assert tokens == ["第", "5", "条", "abc"]
+
+
+def test_positions_make_phrases_work(built) -> None:  # type: ignore[no-untyped-def]
+    index = SearchIndex(built[1])
+    page = index.search('"网络购物"', syntax=True)
+    assert "haoping" in ids(page)
+
+
+def test_facets_and_filters(built) -> None:  # type: ignore[no-untyped-def]
+    index = SearchIndex(built[1])
+    page = index.search("网络服务合同纠纷 配送费 合同")
+    everything = index.search("", filters={"type": "ruling"})
+    assert everything.total == 3
+    assert dict(everything.facets["procedure"]) == {"一审": 2, "二审": 1}
+    assert dict(everything.facets["cause"]) == {"网络服务合同纠纷": 2, "网络购物合同纠纷": 1}
+    only_appeal = index.search("", filters={"type": "ruling", "procedure": "二审"})
+    assert ids(only_appeal) == ["appeal"]
+    by_year = index.search("", filters={"year": "2021"})
+    assert sorted(ids(by_year)) == ["appeal", "haoping"]
+    assert page.total >= 1
+
+
+def test_sort_by_date(built) -> None:  # type: ignore[no-untyped-def]
+    index = SearchIndex(built[1])
+    page = index.search("", filters={"type": "ruling"}, sort="date")
+    assert ids(page) == ["haoping", "appeal", "shuadan"]
+
+
+def test_fallback_to_any_word(built) -> None:  # type: ignore[no-untyped-def]
+    index = SearchIndex(built[1])
+    page = index.search("公序良俗 配送费")  # no entry has both
+    assert page.fallback is True
+    assert set(ids(page)) >= {"shuadan", "appeal"}
+    assert page.notice
+
+
+def test_case_number_in_any_form_goes_to_the_ruling(built) -> None:  # type: ignore[no-untyped-def]
+    index = SearchIndex(built[1])
+    for form in ("（2019）京0491民初2547号", "(2019)京0491民初2547号", "〔2019〕京0491民初2547号", "( 2019 )京0491民初2547号"):
+        page = index.search(form)
+        assert ids(page)[0] == "shuadan", form
+        assert page.case_number == "（2019）京0491民初2547号"
+
+
+def test_english_fields(built) -> None:  # type: ignore[no-untyped-def]
+    index = SearchIndex(built[1])
+    assert ids(index.search("online shopping proof"))[0] == "proof"
+
+
+@pytest.mark.parametrize("params", [
+    {"page": 0}, {"page": -1}, {"per_page": 10**9}, {"per_page": 0}, {"sort": "random"},
+    {"filters": {"nope": "x"}}, {"filters": {"year": "abc"}},
+])
+def test_bad_parameters_are_refused(built, params) -> None:  # type: ignore[no-untyped-def]
+    index = SearchIndex(built[1])
+    with pytest.raises(QueryError):
+        index.search("刷单", **params)
+
+
+def test_long_and_odd_queries_do_not_crash(built) -> None:  # type: ignore[no-untyped-def]
+    index = SearchIndex(built[1])
+    with pytest.raises(QueryError):
+        index.search("刷" * 10_000)
+    for query in ('"未闭合', "AND OR NOT", "\x00\x01\x1f 刷单", "((( )))", "title:", "*?", "举证责任 -刑事"):
+        index.search(query)
+
+
+def test_incremental_update_add_change_delete(built) -> None:  # type: ignore[no-untyped-def]
+    root, index_dir = built
+    index = SearchIndex(index_dir)
+    assert index.search("区块链存证").total == 0
+    (root / "rulings" / "new.md").write_text(entry_text(title="区块链存证案", body="天平链上的证据。"), encoding="utf-8")
+    (root / "rulings" / "appeal.md").write_text(entry_text(title="外卖配送费二审案", body="改写后的正文：估算价格。"), encoding="utf-8")
+    (root / "rulings" / "shuadan.md").unlink()
+    report = build_index([root], index_dir)
+    assert (report.mode, report.added, report.updated, report.removed) == ("incremental", 1, 1, 1)
+    assert ids(index.search("区块链存证")) == ["new"]
+    assert ids(index.search("估算价格")) == ["appeal"]
+    assert index.search("公序良俗").total == 0
+    again = build_index([root], index_dir)
+    assert (again.added, again.updated, again.removed, again.documents) == (0, 0, 0, 0)
+
+
+def test_full_rebuild_swaps_atomically(built) -> None:  # type: ignore[no-untyped-def]
+    root, index_dir = built
+    index = SearchIndex(index_dir)
+    before = (index_dir / "CURRENT").read_text()
+    assert index.search("公序良俗").total == 1
+    (root / "rulings" / "shuadan.md").unlink()
+    build_index([root], index_dir, clean=True)
+    assert (index_dir / "CURRENT").read_text() != before
+    assert index.search("公序良俗").total == 0  # the open SearchIndex follows the switch
+
+
+def test_bad_files_are_skipped_and_good_ones_indexed(content_dir, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    root = content_dir({**CORPUS, "broken.md": "---\ntype: ruling\ntitle: [unclosed\n---\n", "empty.md": ""})
+    report = build_index([root], tmp_path / "ix", clean=True)
+    assert report.entries == 5
+    assert len(report.skipped) == 2
+    assert SearchIndex(tmp_path / "ix").search("公序良俗").total == 1

@@ -1,0 +1,117 @@
+"""The edge-case corpus: one file per way an editor's file can go wrong, with the exact message."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from kb.loader import load_all, load_entry, parse_entry
+from kb.problems import summarize
+from tests.conftest import TESTS, entry_text
+
+BAD = TESTS / "corpus" / "bad"
+
+# file name -> (is it still indexed?, exact messages)
+EXPECTED: dict[str, tuple[bool, list[str]]] = {
+    "unclosed_front_matter.md": (False, ["unclosed_front_matter.md:1: front matter: no closing '---'. Add a line '---' after the last field."]),
+    "empty_front_matter.md": (False, ["empty_front_matter.md:1: front matter: is empty. Add at least 'type: ...' and 'title: ...' between the '---' lines."]),
+    "yaml_syntax_error.md": (False, ["yaml_syntax_error.md:3: front matter: YAML syntax error: a quoted value is not closed. Add the closing quote on that line."]),
+    "tabs_in_yaml.md": (False, ["tabs_in_yaml.md:5: front matter: YAML syntax error: found character '\\t' that cannot start any token. YAML does not allow tabs for indentation; use spaces."]),
+    "duplicate_keys.md": (False, ["duplicate_keys.md:4: title: appears twice (first on line 3). Keep one of them."]),
+    "octal_like.md": (True, ["octal_like.md:4: case_number: '0123' is not a case number: the year must be in brackets. Write it like （2019）京0491民初2547号."]),
+    "month_13.md": (True, ["month_13.md:4: decided_on: '2021-13-01' is not a date. Use YYYY-MM-DD, e.g. 2021-03-01."]),
+    "yaml_no.md": (True, ["yaml_no.md:4: status: 'no' is not allowed. Use one of: published, draft."]),
+    "bom.md": (True, []),
+    "utf16.md": (False, ["utf16.md:1: file: is UTF-16, not UTF-8. Save it as UTF-8."]),
+    "latin1.md": (False, ["latin1.md:3: file: is not valid UTF-8 (byte 0xe9 at offset 27). Save it as UTF-8."]),
+    "binary.md": (False, ["binary.md:1: file: is binary, not text. Remove it from the content folder, or save it as UTF-8 Markdown."]),
+    "empty.md": (False, ["empty.md:1: file: is empty. Start it with a front matter block: '---', 'type: ...', 'title: ...', '---'."]),
+    "id_path_traversal.md": (False, ["id_path_traversal.md:4: id: '../../etc/passwd' is not a valid id. Use letters, digits, Chinese characters, '-', '_' and '.', with no '/' or '..', e.g. bic-2019-anshua-liuliang."]),
+    "missing_title.md": (False, ["missing_title.md:1: title: missing required field. Add 'title: ...' (Chinese title)."]),
+    "unknown_field.md": (True, ["unknown_field.md:4: tag: unknown field. Did you mean 'tags'?"]),
+    "bad_case_number.md": (True, ["bad_case_number.md:4: case_number: '2021京0491民初1号' is not a case number: the year must be in brackets. Write it as （2021）京0491民初1号."]),
+    "unknown_type.md": (False, ["unknown_type.md:2: type: 'judgment' is not allowed. Use one of: ruling, guideline, statute."]),
+    "field_of_other_type.md": (True, ["field_of_other_type.md:4: court: is not a field of a statute. It belongs to: ruling. Remove it."]),
+    "not_a_mapping.md": (False, ["not_a_mapping.md:2: front matter: is not a list of 'field: value' lines. Write one 'field: value' per line, e.g. 'title: ...'."]),
+    "no_front_matter.md": (False, ["no_front_matter.md:1: front matter: is missing: the file does not start with '---'. Add a front matter block at the top: '---', 'type: ...', 'title: ...', '---'."]),
+    "刷单 案（副本）、草稿.md": (True, []),
+    "duplicate_id_a.md": (True, []),
+    "duplicate_id_b.md": (True, []),
+}
+
+
+def test_every_bad_file_has_an_expectation() -> None:
+    assert sorted(p.name for p in BAD.iterdir()) == sorted(EXPECTED)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_bad_file_message(name: str) -> None:
+    indexed, messages = EXPECTED[name]
+    entry, problems = load_entry(BAD / name, shown=name)
+    assert [str(p) for p in problems] == messages
+    assert (entry is not None) == indexed
+
+
+def test_values_are_never_retyped() -> None:
+    text = entry_text(title="no", summary="0123", tags=["yes", "1e3", "2021-01-01"])
+    entry, problems = parse_entry(text, "x.md", default_id="x")
+    assert problems == []
+    assert entry is not None
+    assert (entry.title, entry.summary, entry.tags) == ("no", "0123", ("yes", "1e3", "2021-01-01"))
+
+
+def test_every_problem_in_a_file_is_reported_at_once() -> None:
+    text = entry_text(decided_on="2021-02-30", procedure="三审", tag="x", case_number="abc")
+    _entry, problems = parse_entry(text, "many.md", default_id="many")
+    assert [p.field for p in problems] == ["decided_on", "procedure", "tag", "case_number"]
+
+
+def test_strict_requires_summary_and_sources() -> None:
+    text = entry_text()
+    _entry, problems = parse_entry(text, "s.md", default_id="s", strict=True)
+    assert [str(p) for p in problems] == [
+        "s.md:1: summary: missing required field. Add 'summary: ...' (one-paragraph Chinese summary).",
+        "s.md:1: sources: missing required field. Add 'sources: ...' (list of URLs the facts come from).",
+    ]
+
+
+def test_partial_dates_are_kept_as_written() -> None:
+    entry, problems = parse_entry(entry_text(decided_on="2021-05"), "d.md", default_id="d")
+    assert problems == [] and entry is not None
+    assert (entry.decided_on, entry.year) == ("2021-05", 2021)
+
+
+def test_load_all_mixes_bad_and_good(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A tree of every bad file plus good entries: every good entry loads, every bad file is reported."""
+    root = tmp_path / "content"
+    root.mkdir()
+    for path in BAD.iterdir():
+        (root / path.name).write_bytes(path.read_bytes())
+    for n in range(5):
+        (root / f"good-{n}.md").write_text(entry_text(title=f"好条目{n}"), encoding="utf-8")
+    big = root / "huge.md"
+    with big.open("wb") as handle:
+        handle.write(entry_text(title="五十兆").encode())
+        handle.write(b"x" * (50 * 1024 * 1024))
+    outside = tmp_path / "outside.md"
+    outside.write_text(entry_text(title="外面的文件"), encoding="utf-8")
+    os.symlink(outside, root / "link_outside.md")
+    monkeypatch.chdir(tmp_path)
+    report = load_all(root)
+    ids = {e.id for e in report.entries}
+    assert {f"good-{n}" for n in range(5)} <= ids
+    assert "same-id" in ids and "刷单-案（副本）-草稿" in ids and "bom" in ids
+    by_path = {p.path: str(p) for p in report.problems}
+    assert by_path["content/huge.md"] == "content/huge.md:1: file: is too large (50 MB; the limit is 5 MB). Split it into several entries."
+    assert by_path["content/link_outside.md"] == (
+        f"content/link_outside.md:1: file: is a link to '{outside}', outside the content folder. "
+        "Copy the file into the content folder instead of linking to it.")
+    assert by_path["content/duplicate_id_b.md"] == (
+        "content/duplicate_id_b.md:4: id: 'same-id' is already used by content/duplicate_id_a.md. "
+        "Give this entry another id (or rename the file).")
+    expected_bad = {f"content/{name}" for name, (_ok, msgs) in EXPECTED.items() if msgs}
+    assert expected_bad <= set(by_path)
+    assert report.checked == len(EXPECTED) + 5 + 2
+    assert summarize(report.problems, report.checked).startswith(f"Checked {report.checked} entries: ")
