@@ -27,7 +27,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Mapping
 
 from whoosh import index as whoosh_index
 from whoosh.index import Index
@@ -38,6 +38,7 @@ from kb.entry import Entry
 from kb.links import StatuteResolver, citation_keys, load_repealed, wiki_links
 from kb.loader import LoadReport, load_all
 from kb.problems import Problem
+from kb.render import plain_text
 
 MANIFEST = "manifest.json"
 USER_DICTIONARY = "userdict.txt"
@@ -145,7 +146,7 @@ def _to_datetime(date: str | None) -> dt.datetime | None:
     return dt.datetime(parts[0], parts[1], parts[2])
 
 
-def entry_documents(entry: Entry, resolver: StatuteResolver) -> list[dict]:
+def entry_documents(entry: Entry, resolver: StatuteResolver, titles: Mapping[str, str] | None = None) -> list[dict]:
     """Return the index documents of one entry: the entry itself and, for statutes, each article."""
     cited = citation_keys(entry)
     links_to = list(dict.fromkeys([*entry.related, *(link.target for link in wiki_links(entry))]))
@@ -171,7 +172,7 @@ def entry_documents(entry: Entry, resolver: StatuteResolver) -> list[dict]:
         english=english,
         summary=entry.summary or "",
         # A statute's text is indexed article by article; its own document carries the title.
-        body="" if entry.type == "statute" else entry.body,
+        body="" if entry.type == "statute" else plain_text(entry.body, titles),
         court=entry.court or "",
         cause=entry.cause or "",
         procedure=entry.procedure or "",
@@ -229,13 +230,14 @@ def build_index(content_dirs: list[Path] | Path, index_root: Path | str, *, clea
         for path in dictionary_files(content_dirs):
             load_dictionary(path)
         resolver = StatuteResolver(loaded.entries, load_repealed(content_dirs))
+        titles = {e.id: e.title for e in loaded.entries}
         live = current_build(index_root)
         manifest = json.loads((live / MANIFEST).read_text()) if live else None
         if (clean or manifest is None or manifest.get("schema") != SCHEMA_VERSION
                 or manifest.get("dictionary") != dictionary_hash):
-            report = _full_build(loaded, resolver, index_root, dictionary, dictionary_hash)
+            report = _full_build(loaded, resolver, titles, index_root, dictionary, dictionary_hash)
         else:
-            report = _incremental_build(loaded, resolver, live, manifest)  # type: ignore[arg-type]
+            report = _incremental_build(loaded, resolver, titles, live, manifest)  # type: ignore[arg-type]
         report.problems = loaded.problems
         report.skipped = sorted(loaded.bad_paths)
         report.checked = loaded.checked
@@ -243,7 +245,7 @@ def build_index(content_dirs: list[Path] | Path, index_root: Path | str, *, clea
         return report
 
 
-def _full_build(loaded: LoadReport, resolver: StatuteResolver, index_root: Path, dictionary: str, dictionary_hash: str) -> BuildReport:
+def _full_build(loaded: LoadReport, resolver: StatuteResolver, titles: Mapping[str, str], index_root: Path, dictionary: str, dictionary_hash: str) -> BuildReport:
     builds = index_root / "builds"
     builds.mkdir(parents=True, exist_ok=True)
     name = dt.datetime.now().strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}-{time.monotonic_ns() % 10**6}"
@@ -254,7 +256,7 @@ def _full_build(loaded: LoadReport, resolver: StatuteResolver, index_root: Path,
     writer = ix.writer(limitmb=256)
     documents = 0
     for entry in loaded.entries:
-        for doc in entry_documents(entry, resolver):
+        for doc in entry_documents(entry, resolver, titles):
             _add(writer, doc)
             documents += 1
     writer.commit(optimize=False)
@@ -270,7 +272,7 @@ def _full_build(loaded: LoadReport, resolver: StatuteResolver, index_root: Path,
                        added=len(loaded.entries), build_dir=str(build))
 
 
-def _incremental_build(loaded: LoadReport, resolver: StatuteResolver, live: Path, manifest: dict) -> BuildReport:
+def _incremental_build(loaded: LoadReport, resolver: StatuteResolver, titles: Mapping[str, str], live: Path, manifest: dict) -> BuildReport:
     old_files: dict[str, dict] = manifest["files"]
     new_entries = {e.path: e for e in loaded.entries}
     removed = [p for p in old_files if p not in new_entries]
@@ -284,7 +286,7 @@ def _incremental_build(loaded: LoadReport, resolver: StatuteResolver, live: Path
             for path in removed + [e.path for e in changed]:
                 writer.delete_by_term("path", path)
             for entry in changed + added:
-                for doc in entry_documents(entry, resolver):
+                for doc in entry_documents(entry, resolver, titles):
                     _add(writer, doc)
                     documents += 1
             writer.commit()

@@ -202,7 +202,7 @@ class SearchIndex:
         if syntax:
             parser = MultifieldParser(list(TEXT_FIELDS) + ["tags"], schema=searcher.schema)
             main = parser.parse(query)
-            if main is wq.NullQuery:
+            if main is wq.NullQuery or main.is_empty() or isinstance(main, type(wq.NullQuery)):
                 raise QueryError("the query has operators but nothing to search for. Add a word, or search without syntax=1.")
         elif case_hit is not None and not [t for t in terms if not re.search(r"\d|京|号|初|终", t)]:
             main = wq.Term("case_number", case_numbers[0])
@@ -266,7 +266,8 @@ class SearchIndex:
         out: dict[str, list[tuple[str, int]]] = {}
         for name in FACET_FIELDS:
             groups = results.groups(name)
-            counts = [(str(value), len(ids) if isinstance(ids, list) else int(ids)) for value, ids in groups.items() if value not in (None, "", b"")]
+            counts = [(str(value), len(ids) if isinstance(ids, list) else int(ids)) for value, ids in groups.items()
+                      if value not in (None, "", b"") and not (name == "year" and not 1900 <= int(value) <= 2100)]
             counts.sort(key=lambda item: (-item[1], item[0]))
             if counts:
                 out[name] = counts

@@ -121,6 +121,24 @@ def serve(host: str, port: int, index_dir: Path, debug: bool) -> None:
     run_simple(host, port, app, threaded=True, use_debugger=debug, use_reloader=False)
 
 
+@main.command()
+@click.argument("entry_type", type=click.Choice(["ruling", "guideline", "statute"]))
+@click.argument("title")
+@click.option("--case-number", help="案号; also names the file for rulings.")
+@click.option("--content", "content_dir", type=click.Path(path_type=Path, file_okay=False), default=DEFAULT_CONTENT, show_default=True)
+def new(entry_type: str, title: str, case_number: str | None, content_dir: Path) -> None:
+    """Write a new entry from a template with every field; never overwrite a file."""
+    from kb.templates import FOLDERS, new_entry_id, render_template
+
+    path = content_dir / FOLDERS[entry_type] / f"{new_entry_id(entry_type, title, case_number)}.md"
+    if path.exists():
+        click.echo(f"kb new: {path} already exists. Choose another title, or edit that file.", err=True)
+        sys.exit(1)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_template(entry_type, title, case_number), encoding="utf-8")
+    click.echo(str(path))
+
+
 @main.group(name="import")
 def import_() -> None:
     """Import entries from outside formats."""

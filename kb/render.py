@@ -8,7 +8,7 @@ payload reaches a browser.
 from __future__ import annotations
 
 import re
-from typing import Callable
+from typing import Callable, Mapping
 from urllib.parse import quote
 
 import markdown
@@ -79,6 +79,29 @@ def link_markup(text: str, link_entry: EntryLinker, link_citation: CitationLinke
         last = match.end
     pieces.append(text[last:])
     return "".join(pieces)
+
+
+MARKDOWN_NOISE = [
+    (re.compile(r"```.*?```", re.S), " "),
+    (re.compile(r"!\[([^\]]*)\]\([^)]*\)"), r"\1"),
+    (re.compile(r"\[([^\]]+)\]\([^)]*\)"), r"\1"),
+    (re.compile(r"<[^>\n]{1,200}>"), " "),
+    (re.compile(r"^\s{0,3}#{1,6}\s*", re.M), ""),
+    (re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$", re.M), ""),
+    (re.compile(r"\s*\|\s*"), "　"),
+    (re.compile(r"^\s*(?:[-*+]|\d+\.)\s+(\[[ xX]\]\s*)?", re.M), ""),
+    (re.compile(r"^\s*>\s?", re.M), ""),
+    (re.compile(r"(\*\*|__|\*|`)"), ""),
+]
+
+
+def plain_text(text: str, titles: Mapping[str, str] | None = None) -> str:
+    """Return Markdown as plain text for indexing and snippets; a wiki-link becomes its label or title."""
+    titles = titles or {}
+    text = WIKI_LINK.sub(lambda m: (m.group(3) or titles.get(m.group(1).strip(), "")).strip(), text)
+    for pattern, replacement in MARKDOWN_NOISE:
+        text = pattern.sub(replacement, text)
+    return re.sub(r"[ \t]+", " ", re.sub(r"\n{3,}", "\n\n", text)).strip()
 
 
 def sanitize(html: str) -> str:

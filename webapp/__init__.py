@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Iterable
+from urllib.parse import quote
 
 from flask import Flask
 
@@ -27,6 +28,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.from_prefixed_env("KB")
     if test_config:
         app.config.from_mapping(test_config)
+    app.wsgi_app = quote_raw_query_string(app.wsgi_app)  # type: ignore[method-assign]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
@@ -36,6 +38,33 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.bp)
     errors.register(app)
     return app
+
+
+def quote_raw_query_string(wsgi_app: Callable) -> Callable:
+    """Percent-encode raw UTF-8 bytes in the query string (``curl '...?q=刷单'`` sends them unquoted).
+
+    WSGI hands the query string over as latin-1 text; unquoted non-ASCII bytes would otherwise
+    be read as latin-1 characters instead of UTF-8, and a search for 刷单 would find nothing.
+    """
+
+    def middleware(environ: dict, start_response: Callable) -> Iterable[bytes]:
+        query = environ.get("QUERY_STRING", "")
+        if query and not query.isascii():
+            try:
+                raw = query.encode("latin-1")
+            except UnicodeEncodeError:
+                raw = query.encode("utf-8")
+            try:
+                # Werkzeug's development server encodes once more (latin-1 -> UTF-8): undo it.
+                undone = raw.decode("utf-8").encode("latin-1")
+                undone.decode("utf-8")
+                raw = undone
+            except UnicodeError:
+                pass
+            environ["QUERY_STRING"] = quote(raw, safe="=&+%;/:,?@!$'()*~-._")
+        return wsgi_app(environ, start_response)
+
+    return middleware
 
 
 def search_index(app: Flask) -> SearchIndex:
