@@ -1,0 +1,1 @@
+"""Converters from outside formats into knowledge-base entries."""
