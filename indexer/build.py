@@ -82,6 +82,20 @@ def dictionary_files(content_dirs: list[Path]) -> list[Path]:
     return files
 
 
+def copy_query_data(content_dirs: list[Path], build: Path) -> None:
+    """Copy the editors' synonyms and glossary into the build, so search uses what it was built with."""
+    from indexer.query import GLOSSARY_FILE, SYNONYMS_FILE
+
+    for name in (SYNONYMS_FILE, GLOSSARY_FILE):
+        for root in content_dirs:
+            source = root / "_data" / name
+            if source.is_file():
+                tmp = build / (name + ".tmp")
+                shutil.copyfile(source, tmp)
+                os.replace(tmp, build / name)
+                break
+
+
 def _dictionary_text(content_dirs: list[Path]) -> str:
     return "\n".join(p.read_text(encoding="utf-8-sig") for p in dictionary_files(content_dirs))
 
@@ -235,9 +249,10 @@ def build_index(content_dirs: list[Path] | Path, index_root: Path | str, *, clea
         manifest = json.loads((live / MANIFEST).read_text()) if live else None
         if (clean or manifest is None or manifest.get("schema") != SCHEMA_VERSION
                 or manifest.get("dictionary") != dictionary_hash):
-            report = _full_build(loaded, resolver, titles, index_root, dictionary, dictionary_hash)
+            report = _full_build(loaded, resolver, titles, index_root, dictionary, dictionary_hash, content_dirs)
         else:
             report = _incremental_build(loaded, resolver, titles, live, manifest)  # type: ignore[arg-type]
+            copy_query_data(content_dirs, live)  # type: ignore[arg-type]
         report.problems = loaded.problems
         report.skipped = sorted(loaded.bad_paths)
         report.checked = loaded.checked
@@ -245,13 +260,15 @@ def build_index(content_dirs: list[Path] | Path, index_root: Path | str, *, clea
         return report
 
 
-def _full_build(loaded: LoadReport, resolver: StatuteResolver, titles: Mapping[str, str], index_root: Path, dictionary: str, dictionary_hash: str) -> BuildReport:
+def _full_build(loaded: LoadReport, resolver: StatuteResolver, titles: Mapping[str, str], index_root: Path, dictionary: str, dictionary_hash: str,
+                content_dirs: list[Path]) -> BuildReport:
     builds = index_root / "builds"
     builds.mkdir(parents=True, exist_ok=True)
     name = dt.datetime.now().strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}-{time.monotonic_ns() % 10**6}"
     build = builds / name
     build.mkdir()
     (build / USER_DICTIONARY).write_text(dictionary, encoding="utf-8")
+    copy_query_data(content_dirs, build)
     ix = whoosh_index.create_in(str(build), make_schema())
     writer = ix.writer(limitmb=256)
     documents = 0

@@ -20,7 +20,8 @@ from whoosh.analysis import StemmingAnalyzer
 from whoosh.qparser import MultifieldParser, OrGroup
 from whoosh.searching import Searcher
 
-from indexer.analyzer import initialize, query_terms, split_compound
+from indexer.analyzer import initialize, query_terms
+from indexer.query import QueryPlan, TermGroup, Thesaurus, understand
 from indexer.build import current_build, open_index
 from kb.casenumber import find_case_numbers
 from kb.render import entry_url
@@ -84,6 +85,8 @@ class SearchPage:
     fallback: bool = False
     notice: str | None = None
     case_number: str | None = None
+    expansions: dict[str, list[str]] = field(default_factory=dict)
+    converted: bool = False
 
     @property
     def pages(self) -> int:
@@ -102,6 +105,8 @@ class SearchPage:
             "sort": self.sort,
             "filters": self.filters,
             "terms": self.terms,
+            "expansions": self.expansions,
+            "converted_from_traditional": self.converted,
             "fallback": self.fallback,
             "notice": self.notice,
             "case_number": self.case_number,
@@ -126,21 +131,34 @@ def check_paging(page: int, per_page: int) -> None:
         raise QueryError(f"page must be between 1 and {MAX_PAGE}.")
 
 
-def term_query(term: str, boost: float = 1.0) -> wq.Query:
-    """Return the query for one analysed term over every text field.
-
-    A compound the dictionary knows (三倍赔偿) also matches its parts together (三倍 … 赔偿),
-    weighted below the whole word.
-    """
+def field_query(term: str, boost: float = 1.0) -> wq.Query:
+    """Return the query for one analysed word over every text field (and English if it is English)."""
     parts: list[wq.Query] = [wq.Term(name, term) for name in TEXT_FIELDS]
     parts.append(wq.Term("tags", term))
-    if term.isascii() and term.isalnum():
+    if term.isascii() and any(ch.isalpha() for ch in term):
         for token in _english(term):
             parts.append(wq.Term("english", token.text))
-    pieces = split_compound(term)
-    if pieces:
-        parts.append(wq.And([wq.Or([wq.Term(name, p) for name in TEXT_FIELDS]) for p in pieces], boost=0.5))
     return wq.Or(parts, boost=boost)
+
+
+def phrase_query(text: str, boost: float) -> wq.Query | None:
+    """Return the query for an expansion, which may be several words (all of them must match)."""
+    words = text.split() if " " in text else query_terms(text)
+    if not words:
+        return None
+    if len(words) == 1:
+        return field_query(words[0], boost)
+    return wq.And([field_query(w) for w in words], boost=boost)
+
+
+def group_query(group: TermGroup) -> wq.Query:
+    """Return the query for one term group: the word itself, or any alternative at its weight."""
+    parts = [field_query(group.term)]
+    for alternative, weight in group.alternatives:
+        sub = phrase_query(alternative, weight)
+        if sub is not None:
+            parts.append(sub)
+    return parts[0] if len(parts) == 1 else wq.Or(parts)
 
 
 class SearchIndex:
@@ -161,6 +179,7 @@ class SearchIndex:
             if build != self._build or self._ix is None:
                 self._ix = open_index(self.root)
                 self._build = build
+                self.thesaurus = Thesaurus.load(build) if build else Thesaurus()
 
     def searcher(self) -> Searcher:
         """Return this thread's searcher, switched to a new build or refreshed after a commit."""
@@ -192,7 +211,8 @@ class SearchIndex:
             if name not in FILTER_FIELDS:
                 raise QueryError(f"unknown filter '{name}'. Use one of: {', '.join(FILTER_FIELDS)}.")
         searcher = self.searcher()
-        terms = query_terms(query) if not syntax else []
+        plan = understand(query, self.thesaurus) if not syntax else QueryPlan(query, [])
+        terms = plan.terms
         case_numbers = find_case_numbers(query)
         case_hit = None
         notice = None
@@ -202,18 +222,18 @@ class SearchIndex:
         if syntax:
             parser = MultifieldParser(list(TEXT_FIELDS) + ["tags"], schema=searcher.schema)
             main = parser.parse(query)
-            if main is wq.NullQuery or main.is_empty() or isinstance(main, type(wq.NullQuery)):
+            if main is wq.NullQuery or isinstance(main, type(wq.NullQuery)):
                 raise QueryError("the query has operators but nothing to search for. Add a word, or search without syntax=1.")
         elif case_hit is not None and not [t for t in terms if not re.search(r"\d|京|号|初|终", t)]:
             main = wq.Term("case_number", case_numbers[0])
-        elif not terms:
+        elif not plan.groups:
             main = wq.Every() if not query else wq.NullQuery
         else:
-            main = self._text_query(terms)
+            main = self._text_query(plan.groups)
         flt = self._filter_query(filters)
         results, total = self._run(searcher, main, flt, page, per_page, sort)
-        if total == 0 and terms and len(terms) > 1 and not syntax:
-            main = wq.Or([term_query(t) for t in terms])
+        if total == 0 and len(plan.groups) > 1 and not syntax:
+            main = wq.Or([group_query(g) for g in plan.groups])
             results, total = self._run(searcher, main, flt, page, per_page, sort)
             if total:
                 fallback = True
@@ -226,10 +246,11 @@ class SearchIndex:
         facets = self._facets(searcher, main, flt)
         return SearchPage(query=query, total=total, page=page, per_page=per_page, results=hits, facets=facets,
                           filters=filters, sort=sort, terms=terms, fallback=fallback, notice=notice,
+                          expansions=plan.expansions(), converted=plan.converted_from_traditional,
                           case_number=case_hit["case_number"] if case_hit is not None else None)
 
-    def _text_query(self, terms: list[str]) -> wq.Query:
-        subqueries = [term_query(t) for t in terms]
+    def _text_query(self, groups: list[TermGroup]) -> wq.Query:
+        subqueries = [group_query(g) for g in groups]
         if len(subqueries) == 1:
             return subqueries[0]
         if len(subqueries) <= 3:

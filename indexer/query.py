@@ -1,0 +1,144 @@
+"""Query understanding: traditional to simplified, filler words out, synonyms and English in.
+
+A query becomes a list of term groups. Each group is one meaningful word of the user's, with
+alternatives that may stand for it (synonyms, colloquial-to-legal mappings, dictionary parts of
+a compound), each weighted below the word itself. English words are looked up in a bilingual
+glossary and also matched against the English fields.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from indexer.analyzer import normalize, query_terms, split_compound
+
+SYNONYMS_FILE = "synonyms.yaml"
+GLOSSARY_FILE = "glossary.yaml"
+SYNONYM_WEIGHT = 0.5
+PARTS_WEIGHT = 0.5
+ENGLISH_WORD = re.compile(r"[a-z][a-z0-9\-']*")
+ENGLISH_STOP = frozenset("a an the of to in is are be and or for on with my i me can do does what how if it this that "
+                         "was were get got back".split()) - {"back"}
+
+
+@dataclass
+class TermGroup:
+    """One meaningful word of the query and the words that may stand for it, with weights."""
+
+    term: str
+    alternatives: list[tuple[str, float]] = field(default_factory=list)
+    english: bool = False
+
+
+@dataclass
+class QueryPlan:
+    """What the search understood of a query."""
+
+    text: str
+    groups: list[TermGroup]
+    converted_from_traditional: bool = False
+
+    @property
+    def terms(self) -> list[str]:
+        """Return the user's own meaningful words."""
+        return [g.term for g in self.groups]
+
+    def expansions(self) -> dict[str, list[str]]:
+        """Return term -> the alternatives that were added for it."""
+        return {g.term: [a for a, _w in g.alternatives] for g in self.groups if g.alternatives}
+
+
+@lru_cache(maxsize=1)
+def _converter():  # type: ignore[no-untyped-def]
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+_convert_lock = threading.Lock()
+
+
+def to_simplified(text: str) -> str:
+    """Convert traditional Chinese characters to simplified (OpenCC t2s); other text is unchanged."""
+    if text.isascii():
+        return text
+    with _convert_lock:  # the OpenCC object is not documented as thread-safe
+        return _converter().convert(text)
+
+
+class Thesaurus:
+    """Synonyms, colloquial mappings and the English glossary, as editors wrote them."""
+
+    def __init__(self, synonyms: dict[str, list[str]] | None = None, glossary: dict[str, list[str]] | None = None) -> None:
+        self.synonyms = synonyms or {}
+        self.glossary = glossary or {}
+        self._phrases = sorted(self.glossary, key=len, reverse=True)
+
+    @classmethod
+    def load(cls, folder: Path) -> Thesaurus:
+        """Read ``synonyms.yaml`` and ``glossary.yaml`` from ``folder`` (missing files are empty)."""
+        synonyms: dict[str, list[str]] = {}
+        path = folder / SYNONYMS_FILE
+        if path.is_file():
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            for group in data.get("groups") or []:
+                words = [normalize(str(w)) for w in group]
+                for word in words:
+                    synonyms.setdefault(word, [])
+                    synonyms[word] += [w for w in words if w != word and w not in synonyms[word]]
+            for word, targets in (data.get("colloquial") or {}).items():
+                key = normalize(str(word))
+                synonyms.setdefault(key, [])
+                synonyms[key] += [normalize(str(t)) for t in targets if normalize(str(t)) not in synonyms[key]]
+        glossary: dict[str, list[str]] = {}
+        path = folder / GLOSSARY_FILE
+        if path.is_file():
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            for phrase, targets in (data.get("glossary") or {}).items():
+                glossary[str(phrase).lower()] = [normalize(str(t)) for t in targets]
+        return cls(synonyms, glossary)
+
+    def english_groups(self, text: str) -> tuple[list[TermGroup], str]:
+        """Return groups for glossary phrases found in ``text``, and the text with them removed."""
+        groups = []
+        lowered = f" {text.lower()} "
+        for phrase in self._phrases:
+            pattern = re.compile(rf"(?<![a-z]){re.escape(phrase)}(?![a-z])")
+            if pattern.search(lowered):
+                lowered = pattern.sub(" ", lowered)
+                targets = self.glossary[phrase]
+                words = [w for w in ENGLISH_WORD.findall(phrase) if w not in ENGLISH_STOP]
+                alternatives = [(t, 1.0) for t in targets[1:]] + [(w, 0.7) for w in words]
+                groups.append(TermGroup(targets[0], alternatives))
+        return groups, lowered
+
+
+def understand(query: str, thesaurus: Thesaurus | None = None) -> QueryPlan:
+    """Turn a user's query into term groups (see the module docstring)."""
+    thesaurus = thesaurus or Thesaurus()
+    simplified = to_simplified(query)
+    converted = simplified != query
+    english_groups, rest = thesaurus.english_groups(normalize(simplified)) if re.search(r"[A-Za-z]", simplified) else ([], simplified)
+    groups: list[TermGroup] = list(english_groups)
+    seen = {g.term for g in groups}
+    for term in query_terms(rest):
+        if term in seen:
+            continue
+        seen.add(term)
+        if term.isascii():
+            if term in ENGLISH_STOP:
+                continue
+            groups.append(TermGroup(term, english=True))
+            continue
+        alternatives = [(alt, SYNONYM_WEIGHT) for alt in thesaurus.synonyms.get(term, [])]
+        parts = split_compound(term)
+        if parts:
+            alternatives.append((" ".join(parts), PARTS_WEIGHT))
+        groups.append(TermGroup(term, alternatives))
+    return QueryPlan(text=simplified, groups=groups, converted_from_traditional=converted)
