@@ -115,7 +115,11 @@ class Thesaurus:
                 targets = self.glossary[phrase]
                 words = [w for w in ENGLISH_WORD.findall(phrase) if w not in ENGLISH_STOP]
                 alternatives = [(t, 1.0) for t in targets[1:]] + [(w, 0.7) for w in words]
-                groups.append(TermGroup(targets[0], alternatives))
+                for target in targets:
+                    alternatives += [(syn, SYNONYM_WEIGHT) for syn in self.synonyms.get(target, [])
+                                     if syn not in targets]
+                unique = list({alt: w for alt, w in reversed(alternatives) if alt != targets[0]}.items())[::-1]
+                groups.append(TermGroup(targets[0], unique))
         return groups, lowered
 
 

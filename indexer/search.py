@@ -242,21 +242,31 @@ class SearchIndex:
         if case_hit is not None and page == 1:
             hits = [h for h in hits if h.id != case_hit["id"]]
             hits.insert(0, self._hit_from_fields(case_hit, score=0.0, snippet=""))
-            total = max(total, 1)
         facets = self._facets(searcher, main, flt)
+        # len(Results) ignores the filter; the unscored facet pass counts exactly what matched.
+        total = facets.pop("_total")[0][1] + (1 if case_hit is not None and total == 0 else 0)
         return SearchPage(query=query, total=total, page=page, per_page=per_page, results=hits, facets=facets,
                           filters=filters, sort=sort, terms=terms, fallback=fallback, notice=notice,
                           expansions=plan.expansions(), converted=plan.converted_from_traditional,
                           case_number=case_hit["case_number"] if case_hit is not None else None)
 
     def _text_query(self, groups: list[TermGroup]) -> wq.Query:
-        subqueries = [group_query(g) for g in groups]
+        """Require the meaningful words (most of them, for a long question); single characters only add score."""
+        required = [g for g in groups if len(g.term) > 1 or g.term.isascii()]
+        optional = [g for g in groups if g not in required]
+        if not required:
+            required, optional = optional, []
+        subqueries = [group_query(g) for g in required]
         if len(subqueries) == 1:
-            return subqueries[0]
-        if len(subqueries) <= 3:
-            return wq.And(subqueries)
-        # A long question is not an AND of every word: most of its meaningful words must match.
-        return wq.Or(subqueries, minmatch=max(2, math.ceil(len(subqueries) * 0.6)))
+            main: wq.Query = subqueries[0]
+        elif len(subqueries) == 2:
+            main = wq.And(subqueries)
+        else:
+            # A question is not an AND of every word: most of its meaningful words must match.
+            main = wq.Or(subqueries, minmatch=max(2, math.ceil(len(subqueries) * 0.6)))
+        if optional:
+            main = wq.AndMaybe(main, wq.Or([group_query(g) for g in optional]))
+        return main
 
     def _filter_query(self, filters: dict[str, str]) -> wq.Query | None:
         parts: list[wq.Query] = []
@@ -279,12 +289,12 @@ class SearchIndex:
         if sort == "date":
             kwargs["sortedby"] = sorting.FieldFacet("date", reverse=True)
         results = searcher.search(main, **kwargs)
-        return results, len(results)
+        return results, results.scored_length()
 
     def _facets(self, searcher: Searcher, main: wq.Query, flt: wq.Query | None) -> dict[str, list[tuple[str, int]]]:
         facets = {name: sorting.FieldFacet(name, allow_overlap=False) for name in FACET_FIELDS}
-        results = searcher.search(main, filter=flt, groupedby=facets, limit=1, scored=False)
-        out: dict[str, list[tuple[str, int]]] = {}
+        results = searcher.search(main, filter=flt, groupedby=facets, limit=None, scored=False)
+        out: dict[str, list[tuple[str, int]]] = {"_total": [("", results.scored_length())]}
         for name in FACET_FIELDS:
             groups = results.groups(name)
             counts = [(str(value), len(ids) if isinstance(ids, list) else int(ids)) for value, ids in groups.items()

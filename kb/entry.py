@@ -109,7 +109,7 @@ def split_articles(body: str) -> list[Article]:
 
     def close() -> None:
         if current is not None:
-            articles.append(Article(label, parse_article_label(label.split("之")[0] + ("条" if "之" in label else "")), "\n\n".join(current).strip(), chapter))
+            articles.append(Article(label, parse_article_label(label), "\n\n".join(current).strip(), chapter))
 
     for paragraph in re.split(r"\n\s*\n", body):
         paragraph = paragraph.strip()

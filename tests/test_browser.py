@@ -1,0 +1,83 @@
+"""End to end in Debian's headless Chromium, driven by Playwright: what a person does."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.conftest import chromium_path
+
+pytestmark = pytest.mark.browser
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    path = chromium_path()
+    if path is None:
+        pytest.fail("Debian's chromium is not installed: run `make deps` (apt-get install chromium).")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser) -> Iterator[object]:  # type: ignore[no-untyped-def]
+    context = browser.new_context(locale="zh-CN")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.errors = errors
+    yield page
+    context.close()
+
+
+def test_search_facet_and_open_entry(page, live_server: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(live_server + "/")
+    page.fill("input[name=q]", "刷单")
+    page.press("input[name=q]", "Enter")
+    page.wait_for_selector(".hit")
+    first = page.locator(".hit").first
+    assert first.locator("mark").count() >= 1  # highlighted
+    total_before = int(page.locator("#total").inner_text())
+    page.locator(".facet[data-facet=type] a", has_text="裁判").click()
+    page.wait_for_url("**type=ruling**")
+    total_after = int(page.locator("#total").inner_text())
+    assert 0 < total_after < total_before
+    assert all(t == "裁判" for t in page.locator(".hit .badge").all_inner_texts() if t in ("裁判", "指引", "法条"))
+    title = page.locator(".hit a.title").first.inner_text()
+    page.locator(".hit a.title").first.click()
+    page.wait_for_selector("article.entry")
+    assert page.locator("article.entry h1").inner_text() == title
+    assert page.errors == []
+
+
+def test_hostile_content_runs_no_script(page, tmp_path, content_dir) -> None:  # type: ignore[no-untyped-def]
+    import subprocess
+
+    from indexer import build_index
+    from tests.conftest import KB, ROOT, entry_text, free_port, stop, wait_for
+    from tests.test_render import PAYLOADS
+
+    body = "\n\n".join(PAYLOADS.values()) + "\n\n<img src=x onerror=\"window.__pwned=1\">\n\n<svg><script>window.__pwned=2</script></svg>"
+    root = content_dir({"guidelines/hostile.md": entry_text(type_="guideline", title="恶意内容", body=body)})
+    build_index([root], tmp_path / "ix", clean=True)
+    port = free_port()
+    proc = subprocess.Popen([*KB, "serve", "--port", str(port), "--index", str(tmp_path / "ix")], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_for(f"http://127.0.0.1:{port}/-/health", proc=proc)
+        dialogs: list[str] = []
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.goto(f"http://127.0.0.1:{port}/entries/hostile")
+        page.wait_for_selector("article.entry")
+        page.wait_for_timeout(300)
+        assert dialogs == []
+        assert page.evaluate("window.__pwned === undefined")
+    finally:
+        stop(proc)

@@ -1,0 +1,96 @@
+"""Golden queries over the bundled content/: the entry a user needs comes first (or in the top 3)."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from tests.conftest import CONTENT, KB, ROOT
+
+TOP1 = {
+    "刷单": "bic-2021-shuadan-compensation-position",
+    "好评返现": ("haoping-fanxian-administrative-penalty", "bic-2021-haoping-fanxian-fraud"),
+    "刷单 赔偿": "bic-2021-shuadan-compensation-position",
+    "无障碍电影": "bic-2021-iqiyi-accessible-film",
+    "未成年人 打赏 退款": ("bic-minor-17-tipping-refund", "minors-topup-tipping-refund"),
+    "网络购物 举证": "guide-burden-of-proof-online-shopping",
+    "（2019）京0491民初2547号": "bic-2019-anshua-liuliang",
+    "(2021)京04民终407号": "bj4-2021-meituan-delivery-fee-appeal",
+    "案号 怎么看": "guide-case-numbers",
+    "天平链": "tianping-chain-evidence",
+    "互联网少年法庭": "bic-internet-juvenile-tribunal",
+}
+
+# Litigants' questions, with their traditional-Chinese and English forms: the entry in the top 3.
+TOP3 = [
+    (("网上买的东西是假货，商家不认怎么办", "網上買的東西是假貨，商家不認怎麼辦", "bought fake goods online and the seller denies it"),
+     {"bic-2021-haoping-fanxian-fraud", "guide-burden-of-proof-online-shopping"}),
+    (("直播打赏的钱能要回来吗", "直播打賞的錢能要回來嗎", "can I get back money my child spent on live streaming tips"),
+     {"minors-topup-tipping-refund", "bic-minor-17-tipping-refund"}),
+    (("刷好评返现违法吗", "刷好評返現違法嗎", "fake reviews cash back"),
+     {"bic-2021-haoping-fanxian-fraud", "haoping-fanxian-administrative-penalty"}),
+    (("網購買到假貨", "网购买到假货"), {"bic-2021-haoping-fanxian-fraud", "guide-burden-of-proof-online-shopping"}),
+    (("online shopping burden of proof", "网购要怎么举证"), {"guide-burden-of-proof-online-shopping"}),
+]
+
+
+def top(index, query: str, n: int = 3) -> list[str]:  # type: ignore[no-untyped-def]
+    return [hit.id for hit in index.search(query).results[:n]]
+
+
+@pytest.mark.parametrize("query", sorted(TOP1))
+def test_top_result(content_search, query: str) -> None:  # type: ignore[no-untyped-def]
+    expected = TOP1[query]
+    expected = (expected,) if isinstance(expected, str) else expected
+    first = top(content_search, query, 1)
+    assert first and first[0] in expected, (query, top(content_search, query, 5))
+
+
+@pytest.mark.parametrize("forms, wanted", TOP3)
+def test_litigant_questions_in_top_3(content_search, forms, wanted) -> None:  # type: ignore[no-untyped-def]
+    for form in forms:
+        found = top(content_search, form)
+        assert wanted & set(found), (form, found)
+
+
+def test_long_question_returns_results(content_search) -> None:  # type: ignore[no-untyped-def]
+    question = "我在网上买了一个包，收到后发现是假货，商家一直不承认也不给退款，我手里只有聊天截图，应该怎么证明"
+    assert len(question) >= 40
+    page = content_search.search(question)
+    assert page.total > 0 and not page.fallback
+    assert "guide-burden-of-proof-online-shopping" in top(content_search, question)
+
+
+def test_content_is_clean_in_strict_mode() -> None:
+    result = subprocess.run([*KB, "check", "--strict", str(CONTENT)], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stdout
+    assert result.stdout.strip().splitlines()[-1].endswith("no problems.")
+
+
+def test_every_citation_in_content_resolves() -> None:
+    from kb.links import StatuteResolver, cited, load_repealed
+    from kb.loader import load_all
+
+    report = load_all(CONTENT)
+    resolver = StatuteResolver(report.entries, load_repealed([CONTENT]))
+    unresolved = [(e.id, str(c)) for e in report.entries for c, _line in cited(e)
+                  if not resolver.resolve(c) and not resolver.is_repealed(c)]
+    assert unresolved == []
+    citing = [e for e in report.entries if e.type != "statute"]
+    assert len(citing) >= 25
+
+
+def test_broken_file_is_reported_and_the_rest_still_searchable(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+
+    from indexer import SearchIndex, build_index
+
+    content = tmp_path / "content"
+    shutil.copytree(CONTENT, content)
+    (content / "rulings" / "broken.md").write_text("---\ntype: ruling\ntitle: 坏文件\ndecided_on: 2021-13-01\ncase_number: x\n", encoding="utf-8")
+    result = subprocess.run([*KB, "index", "--content", str(content), "--index", str(tmp_path / "ix")],
+                            capture_output=True, text=True, cwd=tmp_path)
+    assert result.returncode == 1
+    assert "content/rulings/broken.md:1: front matter: no closing '---'. Add a line '---' after the last field." in result.stdout
+    assert top(SearchIndex(tmp_path / "ix"), "刷单", 1) == ["bic-2021-shuadan-compensation-position"]
