@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 DEB_PACKAGES = chromium poppler-utils fonts-noto-cjk
 
-.PHONY: run test deps install index check bench clean
+.PHONY: run test deps install index check bench clean translations
 
 $(BIN)/kb: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ test: install deps
 
 check: install
 	$(BIN)/kb check --strict content
+
+# After changing interface text: extract msgids, fill from webapp/translations/<lang>.yaml.
+translations: install
+	$(BIN)/python webapp/translations/build.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -44,10 +44,10 @@ def test_search_facet_and_open_entry(page, live_server: str) -> None:  # type: i
     page.wait_for_selector(".hit")
     first = page.locator(".hit").first
     assert first.locator("mark").count() >= 1  # highlighted
-    total_before = int(page.locator("#total").inner_text())
+    total_before = int(page.locator("#total").get_attribute("data-total"))
     page.locator(".facet[data-facet=type] a", has_text="裁判").click()
     page.wait_for_url("**type=ruling**")
-    total_after = int(page.locator("#total").inner_text())
+    total_after = int(page.locator("#total").get_attribute("data-total"))
     assert 0 < total_after < total_before
     assert all(t == "裁判" for t in page.locator(".hit .badge").all_inner_texts() if t in ("裁判", "指引", "法条"))
     title = page.locator(".hit a.title").first.inner_text()

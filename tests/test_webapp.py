@@ -144,3 +144,27 @@ def test_debug_is_off_by_default(small_index: Path) -> None:
 def test_health(client) -> None:  # type: ignore[no-untyped-def]
     body = client.get("/-/health").get_json()
     assert body["ok"] is True and body["documents"] == 9
+
+
+def test_interface_in_english_and_back(client) -> None:  # type: ignore[no-untyped-def]
+    zh = client.get("/search", query_string={"q": "赔偿"}).get_data(as_text=True)
+    assert "排序" in zh and 'lang="zh-Hans"' in zh
+    response = client.get("/-/lang/en?next=/search%3Fq%3D%E8%B5%94%E5%81%BF")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/search?q=%E8%B5%94%E5%81%BF")
+    en = client.get("/search", query_string={"q": "赔偿"}).get_data(as_text=True)
+    assert "Sort" in en and "Relevance" in en and "排序" not in en and 'lang="en"' in en
+    assert client.get("/-/lang/en?next=https://evil.example").headers["Location"].endswith("/")
+    client.get("/-/lang/zh")
+    assert "排序" in client.get("/search", query_string={"q": "赔偿"}).get_data(as_text=True)
+
+
+def test_translations_are_complete_and_compiled() -> None:
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    before = (ROOT / "webapp/translations/en/LC_MESSAGES/messages.po").read_bytes()
+    result = subprocess.run([sys.executable, "webapp/translations/build.py"], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert (ROOT / "webapp/translations/en/LC_MESSAGES/messages.po").read_bytes() == before, "run `make translations` and commit"

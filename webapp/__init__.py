@@ -17,7 +17,21 @@ DEFAULTS: dict[str, Any] = {
     "SHOW_DRAFTS": False,
     # Name shown in the page header and in retrieval reports. Env: KB_SITE_NAME.
     "SITE_NAME": "NetCourt KB",
+    # Interface languages; the first is the default. Env: KB_LANGUAGES (JSON list).
+    "LANGUAGES": ["zh", "en"],
 }
+LANGUAGE_COOKIE = "lang"
+
+
+def select_locale() -> str:
+    """Return the interface language: ?lang=, then the lang cookie, then the default (Chinese)."""
+    from flask import current_app, request
+
+    languages = current_app.config["LANGUAGES"]
+    for candidate in (request.args.get("lang"), request.cookies.get(LANGUAGE_COOKIE)):
+        if candidate in languages:
+            return candidate
+    return languages[0]
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -32,7 +46,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
+    from flask_babel import Babel
+
     from webapp import api, errors, pages
+
+    Babel(app, locale_selector=select_locale, default_translation_directories="translations")
+    app.jinja_env.globals["current_language"] = select_locale
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
 
 from webapp import search_index
 from webapp.entries import entry_view
@@ -13,10 +14,10 @@ from webapp.params import search_params
 bp = Blueprint("pages", __name__)
 
 FACET_LABELS = {
-    "type": "类型", "court": "法院", "cause": "案由", "year": "年份", "procedure": "程序",
-    "authority": "权威层级", "level": "效力层级",
+    "type": _l("类型"), "court": _l("法院"), "cause": _l("案由"), "year": _l("年份"), "procedure": _l("程序"),
+    "authority": _l("权威层级"), "level": _l("效力层级"),
 }
-TYPE_LABELS = {"ruling": "裁判", "guideline": "指引", "statute": "法条"}
+TYPE_LABELS = {"ruling": _l("裁判"), "guideline": _l("指引"), "statute": _l("法条")}
 
 
 def page_url(args: dict[str, str], **changes: object) -> str:
@@ -52,5 +53,20 @@ def entry(entry_id: str):  # type: ignore[no-untyped-def]
         target = index.find_alias(entry_id)
         if target:
             return redirect(url_for("pages.entry", entry_id=target), code=301)
-        abort(404, description=f"没有这个条目：{entry_id}")
+        abort(404, description=_l("没有这个条目：%(id)s", id=entry_id))
     return render_template("entry.html", entry=view, type_labels=TYPE_LABELS)
+
+
+@bp.get("/-/lang/<code>")
+def set_language(code: str):  # type: ignore[no-untyped-def]
+    """Switch the interface language (cookie) and go back to the page the user was on."""
+    from webapp import LANGUAGE_COOKIE
+
+    if code not in current_app.config["LANGUAGES"]:
+        abort(404, description=f"unknown language '{code}'.")
+    target = request.args.get("next") or "/"
+    if not target.startswith("/") or target.startswith("//"):
+        target = "/"
+    response = redirect(target)
+    response.set_cookie(LANGUAGE_COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+    return response
