@@ -48,13 +48,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from flask_babel import Babel
 
-    from webapp import api, errors, pages
+    from webapp import api, errors, openapi, pages, report
 
     Babel(app, locale_selector=select_locale, default_translation_directories="translations")
     app.jinja_env.globals["current_language"] = select_locale
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(openapi.bp)
+    app.register_blueprint(report.bp)
     errors.register(app)
     return app
 
