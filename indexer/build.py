@@ -86,7 +86,7 @@ def copy_query_data(content_dirs: list[Path], build: Path) -> None:
     """Copy the editors' synonyms and glossary into the build, so search uses what it was built with."""
     from indexer.query import GLOSSARY_FILE, SYNONYMS_FILE
 
-    for name in (SYNONYMS_FILE, GLOSSARY_FILE):
+    for name in (SYNONYMS_FILE, GLOSSARY_FILE, "causes.yaml", "courts.yaml"):
         for root in content_dirs:
             source = root / "_data" / name
             if source.is_file():
@@ -160,6 +160,25 @@ def _to_datetime(date: str | None) -> dt.datetime | None:
     return dt.datetime(parts[0], parts[1], parts[2])
 
 
+def court_level(entry: Entry) -> str:
+    """Return the level of the deciding court (最高, 高级, 中级, 基层) from the case number or the court's name."""
+    if entry.case_number:
+        from kb.casenumber import CaseNumberError, parse_case_number
+
+        try:
+            level = parse_case_number(entry.case_number).court_level
+            if level:
+                return level
+        except CaseNumberError:
+            pass
+    name = entry.court or ""
+    for marker, level in (("最高人民法院", "最高"), ("高级人民法院", "高级"), ("中级人民法院", "中级"), ("知识产权法院", "中级"),
+                          ("互联网法院", "基层"), ("人民法院", "基层")):
+        if marker in name:
+            return level
+    return ""
+
+
 def entry_documents(entry: Entry, resolver: StatuteResolver, titles: Mapping[str, str] | None = None) -> list[dict]:
     """Return the index documents of one entry: the entry itself and, for statutes, each article."""
     cited = citation_keys(entry)
@@ -191,6 +210,7 @@ def entry_documents(entry: Entry, resolver: StatuteResolver, titles: Mapping[str
         cause=entry.cause or "",
         procedure=entry.procedure or "",
         authority=entry.authority or "",
+        court_level=court_level(entry),
         treatment=entry.treatment or "",
         case_number=entry.case_number or "",
         statutes=",".join(cited),

@@ -7,7 +7,7 @@ from whoosh.analysis import StemmingAnalyzer
 
 from indexer.analyzer import ChineseAnalyzer
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 
 def make_schema() -> fields.Schema:
@@ -34,6 +34,7 @@ def make_schema() -> fields.Schema:
         cause=fields.ID(stored=True, sortable=True),
         procedure=fields.ID(stored=True, sortable=True),
         authority=fields.ID(stored=True, sortable=True),
+        court_level=fields.ID(stored=True, sortable=True),
         treatment=fields.ID(stored=True),
         status=fields.ID(stored=True),
         year=fields.NUMERIC(stored=True, sortable=True),
