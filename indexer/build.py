@@ -22,6 +22,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 import time
 from contextlib import contextmanager
@@ -179,7 +180,20 @@ def court_level(entry: Entry) -> str:
     return ""
 
 
-def entry_documents(entry: Entry, resolver: StatuteResolver, titles: Mapping[str, str] | None = None) -> list[dict]:
+def superseded_versions(entries: list[Entry]) -> set[str]:
+    """Return the ids of statute versions that a newer version of the same statute replaces."""
+    latest: dict[str, Entry] = {}
+    for entry in entries:
+        if entry.type == "statute" and entry.version_on:
+            key = entry.short_title or entry.title
+            if key not in latest or (entry.version_on or "") > (latest[key].version_on or ""):
+                latest[key] = entry
+    return {e.id for e in entries if e.type == "statute" and e.version_on
+            and latest.get(e.short_title or e.title) is not e}
+
+
+def entry_documents(entry: Entry, resolver: StatuteResolver, titles: Mapping[str, str] | None = None,
+                    superseded: set[str] | frozenset[str] = frozenset()) -> list[dict]:
     """Return the index documents of one entry: the entry itself and, for statutes, each article."""
     cited = citation_keys(entry)
     links_to = list(dict.fromkeys([*entry.related, *(link.target for link in wiki_links(entry))]))
@@ -211,6 +225,7 @@ def entry_documents(entry: Entry, resolver: StatuteResolver, titles: Mapping[str
         procedure=entry.procedure or "",
         authority=entry.authority or "",
         court_level=court_level(entry),
+        superseded="yes" if entry.id in superseded else "",
         treatment=entry.treatment or "",
         case_number=entry.case_number or "",
         statutes=",".join(cited),
@@ -236,7 +251,9 @@ def entry_documents(entry: Entry, resolver: StatuteResolver, titles: Mapping[str
             body=article.text,
             article=article.label,
             article_no=article.number,
-            statutes=f"{entry.short_title or entry.title}#{article.label}",
+            article_key=f"{entry.short_title or entry.title}#{article.label}",
+            text_hash=hashlib.sha1(re.sub(r"\s+", "", article.text.split(" ", 1)[-1]).encode()).hexdigest()[:16],
+            superseded="yes" if entry.id in superseded else "",
             **({"year": entry.year, "date": _to_datetime(entry.date)} if entry.date else {}),
         ))
     return docs
@@ -265,13 +282,14 @@ def build_index(content_dirs: list[Path] | Path, index_root: Path | str, *, clea
             load_dictionary(path)
         resolver = StatuteResolver(loaded.entries, load_repealed(content_dirs))
         titles = {e.id: e.title for e in loaded.entries}
+        superseded = superseded_versions(loaded.entries)
         live = current_build(index_root)
         manifest = json.loads((live / MANIFEST).read_text()) if live else None
         if (clean or manifest is None or manifest.get("schema") != SCHEMA_VERSION
                 or manifest.get("dictionary") != dictionary_hash):
-            report = _full_build(loaded, resolver, titles, index_root, dictionary, dictionary_hash, content_dirs)
+            report = _full_build(loaded, resolver, titles, superseded, index_root, dictionary, dictionary_hash, content_dirs)
         else:
-            report = _incremental_build(loaded, resolver, titles, live, manifest)  # type: ignore[arg-type]
+            report = _incremental_build(loaded, resolver, titles, superseded, live, manifest)  # type: ignore[arg-type]
             copy_query_data(content_dirs, live)  # type: ignore[arg-type]
         report.problems = loaded.problems
         report.skipped = sorted(loaded.bad_paths)
@@ -280,7 +298,7 @@ def build_index(content_dirs: list[Path] | Path, index_root: Path | str, *, clea
         return report
 
 
-def _full_build(loaded: LoadReport, resolver: StatuteResolver, titles: Mapping[str, str], index_root: Path, dictionary: str, dictionary_hash: str,
+def _full_build(loaded: LoadReport, resolver: StatuteResolver, titles: Mapping[str, str], superseded: set[str], index_root: Path, dictionary: str, dictionary_hash: str,
                 content_dirs: list[Path]) -> BuildReport:
     builds = index_root / "builds"
     builds.mkdir(parents=True, exist_ok=True)
@@ -293,7 +311,7 @@ def _full_build(loaded: LoadReport, resolver: StatuteResolver, titles: Mapping[s
     writer = ix.writer(limitmb=256)
     documents = 0
     for entry in loaded.entries:
-        for doc in entry_documents(entry, resolver, titles):
+        for doc in entry_documents(entry, resolver, titles, superseded):
             _add(writer, doc)
             documents += 1
     writer.commit(optimize=False)
@@ -309,7 +327,7 @@ def _full_build(loaded: LoadReport, resolver: StatuteResolver, titles: Mapping[s
                        added=len(loaded.entries), build_dir=str(build))
 
 
-def _incremental_build(loaded: LoadReport, resolver: StatuteResolver, titles: Mapping[str, str], live: Path, manifest: dict) -> BuildReport:
+def _incremental_build(loaded: LoadReport, resolver: StatuteResolver, titles: Mapping[str, str], superseded: set[str], live: Path, manifest: dict) -> BuildReport:
     old_files: dict[str, dict] = manifest["files"]
     new_entries = {e.path: e for e in loaded.entries}
     removed = [p for p in old_files if p not in new_entries]
@@ -323,7 +341,7 @@ def _incremental_build(loaded: LoadReport, resolver: StatuteResolver, titles: Ma
             for path in removed + [e.path for e in changed]:
                 writer.delete_by_term("path", path)
             for entry in changed + added:
-                for doc in entry_documents(entry, resolver, titles):
+                for doc in entry_documents(entry, resolver, titles, superseded):
                     _add(writer, doc)
                     documents += 1
             writer.commit()

@@ -7,7 +7,7 @@ from whoosh.analysis import StemmingAnalyzer
 
 from indexer.analyzer import ChineseAnalyzer
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 
 
 def make_schema() -> fields.Schema:
@@ -43,6 +43,9 @@ def make_schema() -> fields.Schema:
         statutes=fields.KEYWORD(stored=True, commas=True),
         article=fields.ID(stored=True),
         article_no=fields.NUMERIC(stored=True, sortable=True),
+        article_key=fields.ID(stored=True),  # '电子商务法#第十七条' on article documents
+        text_hash=fields.ID(stored=True),  # same article text (a restatement or another version)
+        superseded=fields.ID(stored=True),  # 'yes' on older versions of a statute
         level=fields.ID(stored=True, sortable=True),
         short_title=fields.ID(stored=True),
         source_file=fields.ID(stored=True),

@@ -5,6 +5,7 @@ Pages and API call the same :meth:`SearchIndex.search` and render the same :clas
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 import re
@@ -25,14 +26,21 @@ from indexer.query import QueryPlan, TermGroup, Thesaurus, understand
 from indexer.build import current_build, open_index
 from kb.casenumber import find_case_numbers
 from kb.render import entry_url
+from kb.vocabulary import CauseTree
 
 MAX_QUERY_CHARS = 1000
 MAX_PER_PAGE = 100
 MAX_PAGE = 100
 TEXT_FIELDS = ("title", "summary", "body")
-FACET_FIELDS = ("type", "court", "cause", "year", "procedure", "authority", "level")
+FACET_FIELDS = ("type", "court", "court_level", "cause", "year", "procedure", "authority", "level")
 FILTER_FIELDS = FACET_FIELDS + ("tags", "statute", "kind")
-SORTS = ("relevance", "date")
+SORTS = ("relevance", "date", "precedent")
+RERANK_DEPTH = 200  # candidates re-ranked for authority, versions and near-duplicates
+# A national law outranks a regulation or local rule that restates it (multipliers on BM25).
+LEVEL_WEIGHT = {"法律": 1.0, "司法解释": 0.95, "行政法规": 0.9, "部门规章": 0.8, "地方性法规": 0.6}
+SUPERSEDED_WEIGHT = 0.6
+AUTHORITY_TIERS = ("指导性案例", "典型案例", "参考案例")  # art. 4 of 法发〔2020〕24号; anything else after
+RECENT_YEARS = 3
 _english = StemmingAnalyzer()
 
 
@@ -62,11 +70,16 @@ class Hit:
     treatment: str | None = None
     source_file: str | None = None
     version_on: str | None = None
+    court_level: str | None = None
+    holding: str | None = None
+    reference: str | None = None  # rulings: 应当参照 (guiding case) or 可以参考
+    superseded: bool = False
+    others: list[dict[str, str]] = field(default_factory=list)  # collapsed copies: versions, restatements
     tags: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the hit as JSON-ready values, without empty fields."""
-        return {k: v for k, v in asdict(self).items() if v not in (None, "", [])}
+        return {k: v for k, v in asdict(self).items() if v not in (None, "", [], False)}
 
 
 @dataclass
@@ -87,6 +100,7 @@ class SearchPage:
     case_number: str | None = None
     expansions: dict[str, list[str]] = field(default_factory=dict)
     converted: bool = False
+    cause_tree: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def pages(self) -> int:
@@ -112,6 +126,7 @@ class SearchPage:
             "case_number": self.case_number,
             "results": [hit.to_dict() for hit in self.results],
             "facets": {name: [{"value": v, "count": c} for v, c in counts] for name, counts in self.facets.items()},
+            "cause_tree": self.cause_tree,
         }
 
 
@@ -161,6 +176,28 @@ def group_query(group: TermGroup) -> wq.Query:
     return parts[0] if len(parts) == 1 else wq.Or(parts)
 
 
+def collapse(hits: list[Any]) -> list[tuple[Any, list[Any]]]:
+    """Group copies of one article (other versions, or the same text restated) under the best-ranked one."""
+    groups: list[tuple[Any, list[Any]]] = []
+    seen: dict[str, int] = {}
+    for hit in hits:
+        keys = []
+        if hit.get("kind") == "article":
+            keys.append("a:" + (hit.get("article_key") or ""))
+            if hit.get("text_hash"):
+                keys.append("t:" + hit["text_hash"])
+        index = next((seen[k] for k in keys if k in seen), None)
+        if index is None:
+            for key in keys:
+                seen[key] = len(groups)
+            groups.append((hit, []))
+        else:
+            groups[index][1].append(hit)
+            for key in keys:
+                seen.setdefault(key, index)
+    return groups
+
+
 class SearchIndex:
     """A live index opened for searching, with one searcher per thread, refreshed on change."""
 
@@ -180,6 +217,7 @@ class SearchIndex:
                 self._ix = open_index(self.root)
                 self._build = build
                 self.thesaurus = Thesaurus.load(build) if build else Thesaurus()
+                self.causes = CauseTree.load(build) if build else CauseTree()
 
     def searcher(self) -> Searcher:
         """Return this thread's searcher, switched to a new build or refreshed after a commit."""
@@ -231,14 +269,14 @@ class SearchIndex:
         else:
             main = self._text_query(plan.groups)
         flt = self._filter_query(filters)
-        results, total = self._run(searcher, main, flt, page, per_page, sort)
+        results, grouped, total = self._run(searcher, main, flt, page, per_page, sort)
         if total == 0 and len(plan.groups) > 1 and not syntax:
             main = wq.Or([group_query(g) for g in plan.groups])
-            results, total = self._run(searcher, main, flt, page, per_page, sort)
+            results, grouped, total = self._run(searcher, main, flt, page, per_page, sort)
             if total:
                 fallback = True
                 notice = "No entry contains every word; showing entries that contain some of them."
-        hits = self._hits(results, page, per_page, terms)
+        hits = self._hits(results, grouped, page, per_page)
         if case_hit is not None and page == 1:
             hits = [h for h in hits if h.id != case_hit["id"]]
             hits.insert(0, self._hit_from_fields(case_hit, score=0.0, snippet=""))
@@ -248,7 +286,8 @@ class SearchIndex:
         return SearchPage(query=query, total=total, page=page, per_page=per_page, results=hits, facets=facets,
                           filters=filters, sort=sort, terms=terms, fallback=fallback, notice=notice,
                           expansions=plan.expansions(), converted=plan.converted_from_traditional,
-                          case_number=case_hit["case_number"] if case_hit is not None else None)
+                          case_number=case_hit["case_number"] if case_hit is not None else None,
+                          cause_tree=self.causes.tree(dict(facets.get("cause", []))))
 
     def _text_query(self, groups: list[TermGroup]) -> wq.Query:
         """Require the meaningful words (most of them, for a long question); single characters only add score."""
@@ -280,16 +319,45 @@ class SearchIndex:
                 parts.append(wq.Term("statutes", value))
             elif name == "tags":
                 parts.append(wq.Term("tags", value.lower()))
+            elif name == "cause":
+                # A cause includes the causes below it in the tree (合同纠纷 -> 网络服务合同纠纷).
+                parts.append(wq.Or([wq.Term("cause", c) for c in sorted(self.causes.descendants(value))]))
             else:
                 parts.append(wq.Term(name, value))
         return wq.And(parts) if parts else None
 
     def _run(self, searcher: Searcher, main: wq.Query, flt: wq.Query | None, page: int, per_page: int, sort: str):
-        kwargs: dict[str, Any] = {"limit": page * per_page, "filter": flt, "terms": True}
+        """Return the page's ranked whoosh hits (with collapsed copies) and whether anything matched."""
+        depth = max(page * per_page, RERANK_DEPTH if sort != "date" else page * per_page)
+        kwargs: dict[str, Any] = {"limit": depth, "filter": flt, "terms": True}
         if sort == "date":
             kwargs["sortedby"] = sorting.FieldFacet("date", reverse=True)
         results = searcher.search(main, **kwargs)
-        return results, results.scored_length()
+        ranked = list(results) if sort == "date" else self._rerank(list(results), sort)
+        grouped = collapse(ranked)
+        return results, grouped, results.scored_length()
+
+    def _rerank(self, hits: list[Any], sort: str) -> list[Any]:
+        """Order candidates: authority- and version-aware relevance, or precedent order (art. 4)."""
+        if sort == "precedent":
+            this_year = dt.date.today().year
+
+            def precedent_key(hit: Any) -> tuple[int, int, float]:
+                authority = hit.get("authority") or ""
+                tier = AUTHORITY_TIERS.index(authority) if authority in AUTHORITY_TIERS else len(AUTHORITY_TIERS)
+                year = hit.get("year") or 0
+                recent = 0 if year and this_year - year < RECENT_YEARS else 1
+                return (tier, recent, -(hit.score or 0.0))
+
+            return sorted(hits, key=precedent_key)
+
+        def weighted(hit: Any) -> float:
+            weight = LEVEL_WEIGHT.get(hit.get("level") or "", 1.0)
+            if hit.get("superseded"):
+                weight *= SUPERSEDED_WEIGHT
+            return (hit.score or 0.0) * weight
+
+        return sorted(hits, key=weighted, reverse=True)
 
     def _facets(self, searcher: Searcher, main: wq.Query, flt: wq.Query | None) -> dict[str, list[tuple[str, int]]]:
         facets = {name: sorting.FieldFacet(name, allow_overlap=False) for name in FACET_FIELDS}
@@ -304,11 +372,11 @@ class SearchIndex:
                 out[name] = counts
         return out
 
-    def _hits(self, results: Any, page: int, per_page: int, terms: list[str]) -> list[Hit]:
+    def _hits(self, results: Any, grouped: list[tuple[Any, list[Any]]], page: int, per_page: int) -> list[Hit]:
         results.fragmenter = highlight.ContextFragmenter(maxchars=200, surround=50)
         results.formatter = highlight.HtmlFormatter(tagname="mark", between=" … ")
         hits = []
-        for hit in results[(page - 1) * per_page: page * per_page]:
+        for hit, copies in grouped[(page - 1) * per_page: page * per_page]:
             snippet = ""
             for name in ("body", "summary", "title"):
                 if hit.get(name):
@@ -318,8 +386,15 @@ class SearchIndex:
             if not snippet:
                 text = hit.get("summary") or hit.get("body") or ""
                 snippet = highlight.htmlescape(text[:200])
-            hits.append(self._hit_from_fields(hit.fields(), score=round(hit.score or 0.0, 4), snippet=snippet))
+            result = self._hit_from_fields(hit.fields(), score=round(hit.score or 0.0, 4), snippet=snippet)
+            result.others = [self._copy_link(c.fields()) for c in copies]
+            hits.append(result)
         return hits
+
+    def _copy_link(self, fields: dict[str, Any]) -> dict[str, str]:
+        short = self._hit_from_fields(fields, score=0.0, snippet=" ")
+        return {k: v for k, v in {"id": short.id, "title": short.title, "url": short.url, "version_on": short.version_on or "",
+                                  "source_file": short.source_file or ""}.items() if v}
 
     def _hit_from_fields(self, fields: dict[str, Any], *, score: float, snippet: str) -> Hit:
         date = fields.get("date")
@@ -334,7 +409,13 @@ class SearchIndex:
             url = entry_url(parent, fields.get("article"))
         else:
             url = entry_url(fields["id"])
+        authority = fields.get("authority") or None
+        reference = None
+        if fields.get("type") == "ruling":
+            reference = "应当参照" if authority == "指导性案例" else "可以参考"
         return Hit(
+            court_level=fields.get("court_level") or None, holding=meta.get("holding"), reference=reference,
+            superseded=bool(fields.get("superseded")),
             id=fields["id"], type=fields.get("type", ""), title=title, url=url, snippet=snippet, score=score,
             kind=kind, parent_id=parent if kind == "article" else None, article=fields.get("article") or None,
             court=fields.get("court") or None, case_number=fields.get("case_number") or None,

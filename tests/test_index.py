@@ -171,3 +171,65 @@ def test_bad_files_are_skipped_and_good_ones_indexed(content_dir, tmp_path: Path
     assert report.entries == 5
     assert len(report.skipped) == 2
     assert SearchIndex(tmp_path / "ix").search("公序良俗").total == 1
+
+
+VERSIONS = {
+    "causes": None,
+    "_data/causes.yaml": "causes:\n  合同纠纷: {}\n  服务合同纠纷: {parent: 合同纠纷}\n  网络服务合同纠纷: {parent: 服务合同纠纷}\n  买卖合同纠纷: {parent: 合同纠纷}\n  网络购物合同纠纷: {parent: 买卖合同纠纷}\n",
+    "statutes/old.md": entry_text(type_="statute", title="中华人民共和国示例法", short_title="示例法", version_on="2013-01-01", level="法律",
+                                  body="第一条 网络交易的经营者应当公开收费标准。"),
+    "statutes/new.md": entry_text(type_="statute", title="中华人民共和国示例法", short_title="示例法", version_on="2021-01-01", level="法律",
+                                  body="第一条 网络交易的经营者应当公开收费标准并提示风险。"),
+    "statutes/local.md": entry_text(type_="statute", title="某省示例条例", short_title="某省示例条例", level="地方性法规",
+                                    body="第三条 网络交易的经营者应当公开收费标准并提示风险。"),
+    "rulings/guiding.md": entry_text(title="指导性案例一号", authority="指导性案例", decided_on="2015-01-01", cause="网络购物合同纠纷", body="收费标准的公开。"),
+    "rulings/typical.md": entry_text(title="典型案例一号", authority="典型案例", decided_on="2025-06-01", cause="网络服务合同纠纷", body="收费标准的公开与提示。"),
+    "rulings/plain.md": entry_text(title="普通案例", decided_on="2024-01-01", cause="网络服务合同纠纷", body="收费标准 收费标准 收费标准的公开。"),
+}
+VERSIONS.pop("causes")
+
+
+@pytest.fixture
+def versions_index(content_dir, tmp_path: Path) -> SearchIndex:  # type: ignore[no-untyped-def]
+    root = content_dir(VERSIONS)
+    build_index([root], tmp_path / "vix", clean=True)
+    return SearchIndex(tmp_path / "vix")
+
+
+def test_copies_of_an_article_collapse_under_the_version_in_force(versions_index) -> None:  # type: ignore[no-untyped-def]
+    page = versions_index.search("收费标准 提示风险", filters={"type": "statute"})
+    articles = [h for h in page.results if h.kind == "article"]
+    assert articles[0].id == "new#第一条"  # the national law in force, not the local restatement
+    assert {o["id"] for o in articles[0].others} == {"old#第一条", "local#第三条"}
+    assert len(articles) == 1
+
+
+def test_superseded_version_ranks_below_the_one_in_force(versions_index) -> None:  # type: ignore[no-untyped-def]
+    page = versions_index.search("公开收费标准", filters={"type": "statute", "kind": "article"})
+    assert page.results[0].id == "new#第一条" and not page.results[0].superseded
+    assert any(o["id"] == "old#第一条" for o in page.results[0].others)
+
+
+def test_precedent_order_and_reference_marks(versions_index) -> None:  # type: ignore[no-untyped-def]
+    page = versions_index.search("收费标准", filters={"type": "ruling"}, sort="precedent")
+    assert ids(page) == ["guiding", "typical", "plain"]
+    assert [h.reference for h in page.results] == ["应当参照", "可以参考", "可以参考"]
+    relevance = versions_index.search("收费标准", filters={"type": "ruling"})
+    assert ids(relevance)[0] == "plain"
+
+
+def test_cause_tree_counts_and_filter_includes_children(versions_index) -> None:  # type: ignore[no-untyped-def]
+    page = versions_index.search("", filters={"type": "ruling"})
+    assert page.cause_tree == [{"value": "合同纠纷", "count": 3, "children": [
+        {"value": "服务合同纠纷", "count": 2, "children": [{"value": "网络服务合同纠纷", "count": 2, "children": []}]},
+        {"value": "买卖合同纠纷", "count": 1, "children": [{"value": "网络购物合同纠纷", "count": 1, "children": []}]},
+    ]}]
+    assert sorted(ids(versions_index.search("", filters={"cause": "服务合同纠纷"}))) == ["plain", "typical"]
+    assert versions_index.search("", filters={"cause": "合同纠纷"}).total == 3
+
+
+def test_court_level_facet(built) -> None:  # type: ignore[no-untyped-def]
+    index = SearchIndex(built[1])
+    page = index.search("", filters={"type": "ruling"})
+    assert dict(page.facets["court_level"]) == {"基层": 2, "中级": 1}
+    assert ids(index.search("", filters={"court_level": "中级"})) == ["appeal"]

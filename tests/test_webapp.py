@@ -67,7 +67,7 @@ def test_filters_and_facet_links(client) -> None:  # type: ignore[no-untyped-def
     ({"q": "x", "page": "-1"}, "page must be between 1 and 100."),
     ({"q": "x", "per_page": str(10**9)}, "per_page must be between 1 and 100."),
     ({"q": "x", "page": "abc"}, "page must be a whole number, not 'abc'."),
-    ({"q": "x", "sort": "nope"}, "sort must be one of: relevance, date."),
+    ({"q": "x", "sort": "nope"}, "sort must be one of: relevance, date, precedent."),
     ({"q": "刷" * 10_000}, "the query is 10000 characters long; the limit is 1000. Shorten it, or use /api/similar for a paragraph of facts."),
     ({"q": "((", "syntax": "1"}, "the query has operators but nothing to search for. Add a word, or search without syntax=1."),
 ])

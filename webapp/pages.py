@@ -14,7 +14,7 @@ from webapp.params import search_params
 bp = Blueprint("pages", __name__)
 
 FACET_LABELS = {
-    "type": _l("类型"), "court": _l("法院"), "cause": _l("案由"), "year": _l("年份"), "procedure": _l("程序"),
+    "type": _l("类型"), "court": _l("法院"), "court_level": _l("法院层级"), "cause": _l("案由"), "year": _l("年份"), "procedure": _l("程序"),
     "authority": _l("权威层级"), "level": _l("效力层级"),
 }
 TYPE_LABELS = {"ruling": _l("裁判"), "guideline": _l("指引"), "statute": _l("法条")}
