@@ -14,6 +14,7 @@ import click
 
 from kb.links import check_links
 from kb.loader import load_all
+from kb.vocabulary import check_vocabulary
 from kb.problems import summarize
 
 DEFAULT_CONTENT = "content"
@@ -37,7 +38,8 @@ def check(paths: tuple[Path, ...], strict: bool) -> None:
         raise click.UsageError(f"no such file or folder: {missing[0]}")
     report = load_all(roots, strict=strict)
     content_dirs = [p for p in roots if p.is_dir()]
-    problems = sorted(report.problems + check_links(report.entries, content_dirs))
+    problems = sorted(report.problems + check_links(report.entries, content_dirs)
+                      + check_vocabulary(report.entries, content_dirs))
     for problem in problems:
         click.echo(str(problem))
     click.echo(summarize(problems, report.checked))

@@ -1,0 +1,84 @@
+"""`kb check` as editors run it: links, vocabularies, duplicates, exact messages and exit codes."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from tests.conftest import KB, ROOT, entry_text
+
+DATA = {
+    "_data/causes.yaml": "causes:\n  合同纠纷: {}\n  网络服务合同纠纷: {parent: 合同纠纷}\n  网络购物合同纠纷: {parent: 合同纠纷}\n",
+    "_data/courts.yaml": "courts:\n  北京互联网法院: {level: 基层, code: 京0491}\n",
+}
+
+
+def run_check(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*KB, "check", *args, str(root)], capture_output=True, text=True, cwd=root.parent)
+
+
+def test_clean_tree_exits_0(content_dir) -> None:  # type: ignore[no-untyped-def]
+    root = content_dir({**DATA, "rulings/a.md": entry_text(court="北京互联网法院", cause="网络服务合同纠纷")})
+    result = run_check(root)
+    assert (result.returncode, result.stdout) == (0, "Checked 1 entries: no problems.\n")
+
+
+def test_broken_link_unknown_cause_duplicate_case_number(content_dir) -> None:  # type: ignore[no-untyped-def]
+    root = content_dir({
+        **DATA,
+        "rulings/a.md": entry_text(title="甲案", case_number="（2019）京0491民初2547号", cause="网络服务合同纠份", body="见[[b-ruling]]和[[nope]]。"),
+        "rulings/b-ruling.md": entry_text(title="乙案", case_number="(2019)京0491民初2547号", court="北京互联网法庭", related=["a", "ghost"]),
+    })
+    result = run_check(root)
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == [
+        "content/rulings/a.md:5: cause: '网络服务合同纠份' is not in content/_data/causes.yaml. Did you mean '网络服务合同纠纷'?",
+        "content/rulings/a.md:7: link: [[nope]] names no entry. Check the entry id (the file name without .md, or its 'id:').",
+        "content/rulings/b-ruling.md:4: case_number: （2019）京0491民初2547号 is also the case number of content/rulings/a.md. One ruling, one entry: merge them, or correct the number.",
+        "content/rulings/b-ruling.md:5: court: '北京互联网法庭' is not in content/_data/courts.yaml. Did you mean '北京互联网法院'?",
+        "content/rulings/b-ruling.md:6: related: 'ghost' names no entry. Check the entry id (the file name without .md, or its 'id:').",
+        "Checked 2 entries: 5 problems in 2 files.",
+    ]
+
+
+def test_citation_that_does_not_resolve_and_alias_collision(content_dir) -> None:  # type: ignore[no-untyped-def]
+    root = content_dir({
+        "statutes/law.md": entry_text(type_="statute", title="示例法", short_title="示例法", body="第一条 内容。"),
+        "guidelines/g.md": entry_text(type_="guideline", title="指引", statutes=["《示例法》第一条", "《示例法》第九条"], aliases=["law"],
+                                      body="依《未导入法》第三条。"),
+    })
+    result = run_check(root)
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == [
+        "content/guidelines/g.md:4: statutes: citation 《示例法》第九条 does not resolve. Check the article number; the imported statute has no 第九条.",
+        "content/guidelines/g.md:7: aliases: 'law' is the id of content/statutes/law.md. Remove the alias; an alias must not shadow an existing entry.",
+        "content/guidelines/g.md:10: statutes: citation 《未导入法》第三条 does not resolve. Import the statute: kb import lawrefbook ../shared/corpus/lawrefbook-laws content/statutes --only 未导入法",
+        "Checked 2 entries: 3 problems in 1 file.",
+    ]
+
+
+def test_strict_and_usage_errors(content_dir) -> None:  # type: ignore[no-untyped-def]
+    root = content_dir({"rulings/a.md": entry_text()})
+    strict = run_check(root, "--strict")
+    assert strict.returncode == 1 and "summary: missing required field." in strict.stdout
+    usage = subprocess.run([*KB, "check", "--nope"], capture_output=True, text=True, cwd=ROOT)
+    assert usage.returncode == 2
+    missing = subprocess.run([*KB, "check", "/no/such/folder"], capture_output=True, text=True, cwd=ROOT)
+    assert missing.returncode == 2 and "no such file or folder" in missing.stderr
+
+
+def test_kb_new_writes_a_template_that_checks_clean(tmp_path: Path) -> None:
+    for kind in ("ruling", "guideline", "statute"):
+        result = subprocess.run([*KB, "new", kind, f"新{kind}条目", "--content", "content"], capture_output=True, text=True, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+    made = sorted(p.relative_to(tmp_path).as_posix() for p in (tmp_path / "content").rglob("*.md"))
+    assert made == ["content/guidelines/新guideline条目.md", "content/rulings/新ruling条目.md", "content/statutes/新statute条目.md"]
+    text = (tmp_path / made[1]).read_text(encoding="utf-8")
+    assert "# case_number:  案号, e.g. （2019）京0491民初2547号 (optional)" in text
+    check = subprocess.run([*KB, "check", "content"], capture_output=True, text=True, cwd=tmp_path)
+    assert check.returncode == 0, check.stdout
+    again = subprocess.run([*KB, "new", "ruling", "新ruling条目", "--content", "content"], capture_output=True, text=True, cwd=tmp_path)
+    assert again.returncode == 1 and "already exists" in again.stderr
+    by_number = subprocess.run([*KB, "new", "ruling", "某案", "--case-number", "(2021)京0491民初1号", "--content", "content"],
+                               capture_output=True, text=True, cwd=tmp_path)
+    assert by_number.stdout.strip() == "content/rulings/2021-京0491民初1.md"
