@@ -23,6 +23,7 @@ from whoosh.searching import Searcher
 
 from indexer.analyzer import initialize, query_terms
 from indexer.query import QueryPlan, TermGroup, Thesaurus, understand
+from indexer.suggest import Suggestion, Vocabulary
 from indexer.build import current_build, open_index
 from kb.casenumber import find_case_numbers
 from kb.render import entry_url
@@ -101,6 +102,8 @@ class SearchPage:
     expansions: dict[str, list[str]] = field(default_factory=dict)
     converted: bool = False
     cause_tree: list[dict[str, Any]] = field(default_factory=list)
+    did_you_mean: str | None = None
+    answer: dict[str, Any] | None = None
 
     @property
     def pages(self) -> int:
@@ -127,6 +130,8 @@ class SearchPage:
             "results": [hit.to_dict() for hit in self.results],
             "facets": {name: [{"value": v, "count": c} for v, c in counts] for name, counts in self.facets.items()},
             "cause_tree": self.cause_tree,
+            "did_you_mean": self.did_you_mean,
+            "answer": self.answer,
         }
 
 
@@ -176,6 +181,17 @@ def group_query(group: TermGroup) -> wq.Query:
     return parts[0] if len(parts) == 1 else wq.Or(parts)
 
 
+def answer_card(hits: list[Hit], page: int) -> dict[str, Any] | None:
+    """Return the guide to show above the results when the question is one a guide answers."""
+    if page != 1 or not hits:
+        return None
+    best = hits[0].score or 0.0
+    for hit in hits[:3]:
+        if hit.type == "guideline" and hit.kind == "entry" and (hit.score or 0.0) >= 0.6 * best:
+            return {"id": hit.id, "title": hit.title, "url": hit.url}
+    return None
+
+
 def collapse(hits: list[Any]) -> list[tuple[Any, list[Any]]]:
     """Group copies of one article (other versions, or the same text restated) under the best-ranked one."""
     groups: list[tuple[Any, list[Any]]] = []
@@ -218,6 +234,7 @@ class SearchIndex:
                 self._build = build
                 self.thesaurus = Thesaurus.load(build) if build else Thesaurus()
                 self.causes = CauseTree.load(build) if build else CauseTree()
+                self._vocabulary = None
 
     def searcher(self) -> Searcher:
         """Return this thread's searcher, switched to a new build or refreshed after a commit."""
@@ -283,7 +300,19 @@ class SearchIndex:
         facets = self._facets(searcher, main, flt)
         # len(Results) ignores the filter; the unscored facet pass counts exactly what matched.
         total = facets.pop("_total")[0][1] + (1 if case_hit is not None and total == 0 else 0)
-        return SearchPage(query=query, total=total, page=page, per_page=per_page, results=hits, facets=facets,
+        did_you_mean = None
+        if not syntax and query and case_hit is None:
+            # Only words that are neither known nor made of known words are corrected, so a
+            # correction is offered whenever the corrected query finds something.
+            corrected = self.vocabulary().correct(plan.text)  # simplified: traditional is not a typo
+            if corrected and corrected != plan.text:
+                corrected_plan = understand(corrected, self.thesaurus)
+                if corrected_plan.groups:
+                    _r, _g, corrected_total = self._run(searcher, self._text_query(corrected_plan.groups), flt, 1, 1, "relevance")
+                    if corrected_total:
+                        did_you_mean = corrected
+        return SearchPage(did_you_mean=did_you_mean, answer=answer_card(hits, page),
+                          query=query, total=total, page=page, per_page=per_page, results=hits, facets=facets,
                           filters=filters, sort=sort, terms=terms, fallback=fallback, notice=notice,
                           expansions=plan.expansions(), converted=plan.converted_from_traditional,
                           case_number=case_hit["case_number"] if case_hit is not None else None,
@@ -463,6 +492,27 @@ class SearchIndex:
         results = searcher.search(wq.And([wq.Term("parent_id", entry_id), wq.Term("kind", "article")]), limit=None,
                                   sortedby="article_no")
         return [hit.fields() for hit in results]
+
+    def vocabulary(self) -> Vocabulary:
+        """Return the words and titles of the live build, for corrections and autocomplete (built once per build)."""
+        vocabulary = self._vocabulary
+        if vocabulary is None:
+            searcher = self.searcher()
+            titles, tags = [], set()
+            for fields in searcher.documents(kind="entry"):
+                kind = "statute" if fields.get("type") == "statute" else "entry"
+                titles.append((fields.get("title", ""), kind, entry_url(fields["id"])))
+                tags |= {t for t in (fields.get("tags") or "").split(",") if t}
+            thesaurus_words = set(self.thesaurus.synonyms) | {w for ws in self.thesaurus.synonyms.values() for w in ws}
+            vocabulary = Vocabulary.from_build(self._build, titles, tags, thesaurus_words) if self._build else Vocabulary([])
+            self._vocabulary = vocabulary
+        return vocabulary
+
+    def suggest(self, prefix: str, limit: int = 10) -> list[Suggestion]:
+        """Return autocomplete suggestions for what the user has typed so far."""
+        if len(prefix) > 100:
+            raise QueryError("the text to complete is longer than 100 characters.")
+        return self.vocabulary().complete(clean_query(prefix), limit)
 
     def count(self) -> int:
         """Return the number of documents in the index."""

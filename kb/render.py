@@ -119,3 +119,22 @@ def render_markdown(text: str, *, link_entry: EntryLinker | None = None,
         html = ARTICLE_PARAGRAPH.sub(lambda m: f'<p id="{m.group(1)}" class="article">{m.group(1)}{m.group(2)}', html)
     html = TASK_ITEM.sub(lambda m: '<li class="task"><input type="checkbox" disabled' + (" checked" if m.group(1) != " " else "") + "> ", html)
     return sanitize(html)
+
+
+CHECKLIST_HEADING = re.compile(r"^#{2,4}\s*(.*(?:清单|checklist).*)$", re.I | re.M)
+LIST_ITEM = re.compile(r"^\s*(?:\d+[.、)]|[-*+])\s+(?:\[[ xX]\]\s*)?(.+)$")
+
+
+def checklist(text: str) -> tuple[str, list[str]]:
+    """Return the heading and items of the first section titled 清单/checklist, as plain text."""
+    match = CHECKLIST_HEADING.search(text)
+    if not match:
+        return "", []
+    items = []
+    for line in text[match.end():].splitlines():
+        if re.match(r"^#{1,6}\s", line):
+            break
+        item = LIST_ITEM.match(line)
+        if item:
+            items.append(plain_text(item.group(1)))
+    return match.group(1).strip(), items

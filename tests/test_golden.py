@@ -94,3 +94,38 @@ def test_broken_file_is_reported_and_the_rest_still_searchable(tmp_path) -> None
     assert result.returncode == 1
     assert "content/rulings/broken.md:1: front matter: no closing '---'. Add a line '---' after the last field." in result.stdout
     assert top(SearchIndex(tmp_path / "ix"), "刷单", 1) == ["bic-2021-shuadan-compensation-position"]
+
+
+@pytest.mark.parametrize("typo, fixed", [("举证责人", "举证责任"), ("网络购午", "网络购物"), ("无障爱电影", "无障碍电影"), ("好评反现", "好评返现")])
+def test_did_you_mean_fixes_homophone_typos(content_search, typo: str, fixed: str) -> None:  # type: ignore[no-untyped-def]
+    assert content_search.search(typo).did_you_mean == fixed
+
+
+@pytest.mark.parametrize("query", ["举证责任", "刷单", "網購買到假貨要怎麼舉證", "直播打赏的钱能要回来吗", "（2019）京0491民初2547号"])
+def test_no_correction_for_correct_queries(content_search, query: str) -> None:  # type: ignore[no-untyped-def]
+    assert content_search.search(query).did_you_mean is None
+
+
+def test_answer_card_for_a_question_a_guide_answers(client) -> None:  # type: ignore[no-untyped-def]
+    body = client.get("/api/search", query_string={"q": "网购要怎么举证"}).get_json()
+    assert body["answer"]["id"] == "guide-burden-of-proof-online-shopping"
+    html = client.get("/search", query_string={"q": "网购要怎么举证"}).get_data(as_text=True)
+    assert 'id="answer"' in html and "举证清单" in html and html.count("<li>") >= 5
+
+
+def test_suggest_endpoint(client) -> None:  # type: ignore[no-untyped-def]
+    body = client.get("/api/suggest", query_string={"q": "举证"}).get_json()
+    texts = [s["text"] for s in body["suggestions"]]
+    assert body["ok"] is True and texts[0] == "举证" and "举证责任" in texts
+    assert any(s["kind"] == "entry" for s in client.get("/api/suggest", query_string={"q": "网络购物合同"}).get_json()["suggestions"])
+    assert client.get("/api/suggest", query_string={"q": "x", "limit": "0"}).status_code == 400
+    assert client.get("/api/suggest", query_string={"q": "长" * 200}).status_code == 400
+
+
+def test_statute_hits_show_the_article_text_title_and_version(content_search) -> None:  # type: ignore[no-untyped-def]
+    page = content_search.search("经营者 欺诈 三倍", filters={"kind": "article"})
+    hit = page.results[0]
+    assert hit.id == "消费者权益保护法-2013-10-25#第五十五条"
+    assert hit.title == "中华人民共和国消费者权益保护法 第五十五条"
+    assert hit.version_on == "2013-10-25" and hit.source_file == "民法商法/消费者权益保护法(2013-10-25).md"
+    assert "<mark" in hit.snippet and "欺诈" in hit.snippet

@@ -69,3 +69,11 @@ def test_plain_text_drops_markup() -> None:
                       titles={"c": "丙案"})
     assert "##" not in text and "**" not in text and "[[" not in text and "|" not in text and "---" not in text
     assert "相关案" in text and "丙案" in text and "链接" in text and "https" not in text
+
+
+def test_checklist_is_the_list_under_a_checklist_heading() -> None:
+    from kb.render import checklist
+
+    text = "## 简介\n\n- 不是这个\n\n## 举证清单\n\n1. **截图**：保存页面。\n2. 见[[x|某案]]。\n\n## 相关\n\n- 也不是"
+    assert checklist(text) == ("举证清单", ["截图：保存页面。", "见某案。"])
+    assert checklist("## 无\n\n- a") == ("", [])

@@ -7,7 +7,8 @@ from flask import Blueprint, abort, current_app, jsonify, redirect, request, url
 from kb import __version__
 from webapp import search_index
 from webapp.entries import entry_view
-from webapp.params import search_params
+from indexer import QueryError
+from webapp.params import int_param, search_params
 
 bp = Blueprint("api", __name__)
 
@@ -17,6 +18,17 @@ def search():  # type: ignore[no-untyped-def]
     """Search; same parameters as the search page."""
     page = search_index(current_app).search(**search_params(request.args))
     return jsonify(page.to_dict())
+
+
+@bp.get("/api/suggest")
+def suggest():  # type: ignore[no-untyped-def]
+    """Autocomplete: entry titles, statutes, tags and legal terms for what has been typed."""
+    query = request.args.get("q", "")
+    limit = int_param(request.args, "limit", 10)
+    if not 1 <= limit <= 50:
+        raise QueryError("limit must be between 1 and 50.")
+    items = search_index(current_app).suggest(query, limit)
+    return jsonify({"ok": True, "query": query, "suggestions": [s.to_dict() for s in items]})
 
 
 @bp.get("/api/entries/<path:entry_id>")

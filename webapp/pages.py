@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 
 from webapp import search_index
 from webapp.entries import entry_view
+from kb.render import checklist
 from webapp.params import search_params
 
 bp = Blueprint("pages", __name__)
@@ -38,9 +39,17 @@ def search():  # type: ignore[no-untyped-def]
     params = search_params(request.args)
     args = request.args.to_dict()
     result = None
+    answer = None
     if params["query"] or params["filters"]:
-        result = search_index(current_app).search(**params)
-    return render_template("search.html", result=result, args=args, page_url=page_url,
+        index = search_index(current_app)
+        result = index.search(**params)
+        if result.answer:
+            stored = index.get_entry(result.answer["id"])
+            if stored:
+                heading, items = checklist(stored.get("markdown") or "")
+                answer = dict(result.answer, summary=stored["meta"].get("summary"), summary_en=stored["meta"].get("summary_en"),
+                              checklist_heading=heading, checklist=items)
+    return render_template("search.html", result=result, answer=answer, args=args, page_url=page_url,
                            facet_labels=FACET_LABELS, type_labels=TYPE_LABELS)
 
 
