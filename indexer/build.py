@@ -36,8 +36,9 @@ from whoosh.index import Index
 from indexer.analyzer import DEFAULT_DICTIONARY, load_dictionary
 from indexer.schema import SCHEMA_VERSION, make_schema
 from kb.entry import Entry
+from kb.history import last_updated
 from kb.links import StatuteResolver, citation_keys, load_repealed, wiki_links
-from kb.loader import LoadReport, load_all
+from kb.loader import LoadCache, LoadReport, load_all
 from kb.problems import Problem
 from kb.render import plain_text
 
@@ -193,7 +194,7 @@ def superseded_versions(entries: list[Entry]) -> set[str]:
 
 
 def entry_documents(entry: Entry, resolver: StatuteResolver, titles: Mapping[str, str] | None = None,
-                    superseded: set[str] | frozenset[str] = frozenset()) -> list[dict]:
+                    superseded: set[str] | frozenset[str] = frozenset(), updated: str | None = None) -> list[dict]:
     """Return the index documents of one entry: the entry itself and, for statutes, each article."""
     cited = citation_keys(entry)
     links_to = list(dict.fromkeys([*entry.related, *(link.target for link in wiki_links(entry))]))
@@ -226,6 +227,7 @@ def entry_documents(entry: Entry, resolver: StatuteResolver, titles: Mapping[str
         authority=entry.authority or "",
         court_level=court_level(entry),
         superseded="yes" if entry.id in superseded else "",
+        updated=updated or "",
         treatment=entry.treatment or "",
         case_number=entry.case_number or "",
         statutes=",".join(cited),
@@ -268,14 +270,16 @@ def _manifest_entry(entry: Entry) -> dict:
 
 
 def build_index(content_dirs: list[Path] | Path, index_root: Path | str, *, clean: bool = False,
-                strict: bool = False, include_drafts: bool = False, wait: float = 0.0) -> BuildReport:
+                strict: bool = False, include_drafts: bool = False, wait: float = 0.0,
+                cache: LoadCache | None = None) -> BuildReport:
     """Index every good entry below ``content_dirs``; incremental unless ``clean`` or nothing to update."""
     started = time.perf_counter()
     if isinstance(content_dirs, Path):
         content_dirs = [content_dirs]
     index_root = Path(index_root)
     with build_lock(index_root, wait=wait):
-        loaded = load_all(content_dirs, strict=strict, include_drafts=include_drafts)
+        _remove_debris(index_root)
+        loaded = load_all(content_dirs, strict=strict, include_drafts=include_drafts, cache=cache)
         dictionary = _dictionary_text(content_dirs)
         dictionary_hash = hashlib.sha256(dictionary.encode()).hexdigest()
         for path in dictionary_files(content_dirs):
@@ -286,10 +290,11 @@ def build_index(content_dirs: list[Path] | Path, index_root: Path | str, *, clea
         live = current_build(index_root)
         manifest = json.loads((live / MANIFEST).read_text()) if live else None
         if (clean or manifest is None or manifest.get("schema") != SCHEMA_VERSION
-                or manifest.get("dictionary") != dictionary_hash):
-            report = _full_build(loaded, resolver, titles, superseded, index_root, dictionary, dictionary_hash, content_dirs)
+                or manifest.get("dictionary") != dictionary_hash or manifest.get("drafts", False) != include_drafts):
+            report = _full_build(loaded, resolver, titles, superseded, index_root, dictionary, dictionary_hash, content_dirs,
+                                 include_drafts)
         else:
-            report = _incremental_build(loaded, resolver, titles, superseded, live, manifest)  # type: ignore[arg-type]
+            report = _incremental_build(loaded, resolver, titles, superseded, live, manifest, content_dirs)  # type: ignore[arg-type]
             copy_query_data(content_dirs, live)  # type: ignore[arg-type]
         report.problems = loaded.problems
         report.skipped = sorted(loaded.bad_paths)
@@ -299,7 +304,7 @@ def build_index(content_dirs: list[Path] | Path, index_root: Path | str, *, clea
 
 
 def _full_build(loaded: LoadReport, resolver: StatuteResolver, titles: Mapping[str, str], superseded: set[str], index_root: Path, dictionary: str, dictionary_hash: str,
-                content_dirs: list[Path]) -> BuildReport:
+                content_dirs: list[Path], include_drafts: bool) -> BuildReport:
     builds = index_root / "builds"
     builds.mkdir(parents=True, exist_ok=True)
     name = dt.datetime.now().strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}-{time.monotonic_ns() % 10**6}"
@@ -310,27 +315,34 @@ def _full_build(loaded: LoadReport, resolver: StatuteResolver, titles: Mapping[s
     ix = whoosh_index.create_in(str(build), make_schema())
     writer = ix.writer(limitmb=256)
     documents = 0
+    updated = last_updated([Path(e.path) for e in loaded.entries], content_dirs)
     for entry in loaded.entries:
-        for doc in entry_documents(entry, resolver, titles, superseded):
+        for doc in entry_documents(entry, resolver, titles, superseded, updated.get(entry.path)):
             _add(writer, doc)
             documents += 1
     writer.commit(optimize=False)
     manifest = {
         "schema": SCHEMA_VERSION,
         "dictionary": dictionary_hash,
+        "drafts": include_drafts,
         "files": {e.path: _manifest_entry(e) for e in loaded.entries},
     }
     _write_json(build / MANIFEST, manifest)
+    previous = current_build(index_root)
     _switch(index_root, name)
-    _remove_old_builds(builds, keep=name)
+    _remove_old_builds(builds, keep=name, previous=previous.name if previous else None)
     return BuildReport(mode="full", entries=len(loaded.entries), documents=documents,
                        added=len(loaded.entries), build_dir=str(build))
 
 
-def _incremental_build(loaded: LoadReport, resolver: StatuteResolver, titles: Mapping[str, str], superseded: set[str], live: Path, manifest: dict) -> BuildReport:
+def _incremental_build(loaded: LoadReport, resolver: StatuteResolver, titles: Mapping[str, str], superseded: set[str], live: Path, manifest: dict,
+                       content_dirs: list[Path]) -> BuildReport:
     old_files: dict[str, dict] = manifest["files"]
     new_entries = {e.path: e for e in loaded.entries}
-    removed = [p for p in old_files if p not in new_entries]
+    # A file that exists but cannot be loaded now keeps its last good version in the index
+    # (as MkDocs keeps serving the last good build); only files that are gone are removed.
+    kept = {p: old_files[p] for p in old_files if p not in new_entries and p in loaded.bad_paths}
+    removed = [p for p in old_files if p not in new_entries and p not in kept]
     changed = [e for p, e in new_entries.items() if p in old_files and old_files[p]["hash"] != e.content_hash]
     added = [e for p, e in new_entries.items() if p not in old_files]
     documents = 0
@@ -338,17 +350,20 @@ def _incremental_build(loaded: LoadReport, resolver: StatuteResolver, titles: Ma
         ix = whoosh_index.open_dir(str(live))
         writer = ix.writer(timeout=30.0)
         try:
-            for path in removed + [e.path for e in changed]:
+            # Added entries too: a build killed after its commit but before its manifest was
+            # written has them in the index already, and a second copy must not appear.
+            for path in removed + [e.path for e in changed + added]:
                 writer.delete_by_term("path", path)
+            updated = last_updated([Path(e.path) for e in changed + added], content_dirs)
             for entry in changed + added:
-                for doc in entry_documents(entry, resolver, titles, superseded):
+                for doc in entry_documents(entry, resolver, titles, superseded, updated.get(entry.path)):
                     _add(writer, doc)
                     documents += 1
             writer.commit()
         except BaseException:
             writer.cancel()
             raise
-        manifest["files"] = {p: _manifest_entry(e) for p, e in new_entries.items()}
+        manifest["files"] = {**kept, **{p: _manifest_entry(e) for p, e in new_entries.items()}}
         _write_json(live / MANIFEST, manifest)
     return BuildReport(mode="incremental", entries=len(new_entries), documents=documents, added=len(added),
                        updated=len(changed), removed=len(removed), build_dir=str(live))
@@ -368,8 +383,27 @@ def _switch(index_root: Path, name: str) -> None:
     os.replace(tmp, index_root / "CURRENT")
 
 
-def _remove_old_builds(builds: Path, keep: str) -> None:
-    """Delete all builds but the newest few; a reader still on an old one keeps its open files."""
-    others = sorted((p for p in builds.iterdir() if p.is_dir() and p.name != keep), key=lambda p: p.stat().st_mtime)
-    for old in others[: max(0, len(others) - (KEEP_OLD_BUILDS - 1))]:
-        shutil.rmtree(old, ignore_errors=True)
+def _remove_old_builds(builds: Path, keep: str, previous: str | None = None) -> None:
+    """Delete every build but the new one and the one it replaced, which requests in flight may still read.
+
+    The previous build is named, not found by age: a build killed part-way leaves a folder
+    newer than the previous build, and must not be what is kept instead of it.
+    """
+    kept = {keep, previous} if KEEP_OLD_BUILDS > 1 else {keep}
+    for old in builds.iterdir():
+        if old.is_dir() and old.name not in kept:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def _remove_debris(index_root: Path) -> None:
+    """Delete what killed builds left behind: half-written builds and CURRENT temp files (run under the lock)."""
+    live = current_build(index_root)
+    for tmp in index_root.glob("CURRENT.*.tmp"):
+        tmp.unlink(missing_ok=True)
+    builds = index_root / "builds"
+    if builds.is_dir():
+        for build in builds.iterdir():
+            # A build without a manifest never finished; one with a manifest is kept for
+            # _remove_old_builds, which knows which one the live build replaced.
+            if build.is_dir() and build != live and not (build / MANIFEST).is_file():
+                shutil.rmtree(build, ignore_errors=True)

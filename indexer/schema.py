@@ -7,7 +7,7 @@ from whoosh.analysis import StemmingAnalyzer
 
 from indexer.analyzer import ChineseAnalyzer
 
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 
 
 def make_schema() -> fields.Schema:
@@ -46,6 +46,7 @@ def make_schema() -> fields.Schema:
         article_key=fields.ID(stored=True),  # '电子商务法#第十七条' on article documents
         text_hash=fields.ID(stored=True),  # same article text (a restatement or another version)
         superseded=fields.ID(stored=True),  # 'yes' on older versions of a statute
+        updated=fields.ID(stored=True, sortable=True),  # ISO time of the file's last change (git, else mtime)
         level=fields.ID(stored=True, sortable=True),
         short_title=fields.ID(stored=True),
         source_file=fields.ID(stored=True),

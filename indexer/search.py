@@ -181,6 +181,18 @@ def group_query(group: TermGroup) -> wq.Query:
     return parts[0] if len(parts) == 1 else wq.Or(parts)
 
 
+def _rfc3339(value: str | None) -> str:
+    """Return an Atom timestamp for an ISO date or datetime (midnight UTC for a bare date)."""
+    if not value:
+        return "1970-01-01T00:00:00Z"
+    if "T" not in value:
+        value = value + "T00:00:00"
+    parsed = dt.datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.timezone.utc)
+    return parsed.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def answer_card(hits: list[Hit], page: int) -> dict[str, Any] | None:
     """Return the guide to show above the results when the question is one a guide answers."""
     if page != 1 or not hits:
@@ -492,6 +504,25 @@ class SearchIndex:
         results = searcher.search(wq.And([wq.Term("parent_id", entry_id), wq.Term("kind", "article")]), limit=None,
                                   sortedby="article_no")
         return [hit.fields() for hit in results]
+
+    @property
+    def build_name(self) -> str | None:
+        """Return the name of the build being served."""
+        return self._build.name if self._build else None
+
+    def recent_entries(self, limit: int = 50) -> list[dict[str, Any]]:
+        """Return rulings and guidelines, most recently updated first (for the Atom feed)."""
+        items = []
+        for fields in self.searcher().documents(kind="entry"):
+            if fields.get("type") == "statute":
+                continue
+            updated = fields.get("updated") or (fields["date"].isoformat() if fields.get("date") else None)
+            meta = json.loads(fields.get("meta") or "{}")
+            items.append({"id": fields["id"], "title": fields.get("title", ""), "type": fields.get("type"),
+                          "url": entry_url(fields["id"]), "summary": meta.get("summary"),
+                          "updated": _rfc3339(updated)})
+        items.sort(key=lambda e: e["updated"], reverse=True)
+        return items[:limit]
 
     def vocabulary(self) -> Vocabulary:
         """Return the words and titles of the live build, for corrections and autocomplete (built once per build)."""

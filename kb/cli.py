@@ -55,23 +55,37 @@ def check(paths: tuple[Path, ...], strict: bool) -> None:
 @click.option("--wait", type=float, default=0.0, help="Seconds to wait for another build to finish.")
 def index(content_dirs: tuple[Path, ...], index_dir: Path, clean: bool, drafts: bool, wait: float) -> None:
     """Build or update the index; report bad files and skip them. Exit 1 if any file had a problem."""
-    from indexer import BuildLockedError, build_index
+    from indexer import BuildLockedError
 
     roots = list(content_dirs) or [Path(DEFAULT_CONTENT)]
     for root in roots:
         if not root.is_dir():
             raise click.UsageError(f"no such content folder: {root}")
     try:
-        report = build_index(roots, index_dir, clean=clean, include_drafts=drafts, wait=wait)
+        report, problems = build_and_record(roots, index_dir, clean=clean, drafts=drafts, wait=wait)
     except BuildLockedError as exc:
         click.echo(f"kb index: {exc}", err=True)
         sys.exit(1)
-    for problem in report.problems:
+    for problem in problems:
         click.echo(str(problem))
     if report.skipped:
         click.echo(f"Skipped {len(report.skipped)} of {report.checked} files.")
     click.echo(report.summary())
     sys.exit(1 if report.problems else 0)
+
+
+def build_and_record(roots: list[Path], index_dir: Path, *, clean: bool = False, drafts: bool = False,
+                     wait: float = 0.0, cache: dict | None = None):  # type: ignore[no-untyped-def]
+    """Build the index, check links and vocabularies, and record every problem beside the index."""
+    from indexer import build_index
+    from indexer.status import write_problems
+
+    kwargs = {"cache": cache} if cache is not None else {}
+    report = build_index(roots, index_dir, clean=clean, include_drafts=drafts, wait=wait, **kwargs)
+    entries = load_all(roots, include_drafts=drafts, cache=cache).entries
+    problems = sorted(set(report.problems) | set(check_links(entries, roots)) | set(check_vocabulary(entries, roots)))
+    write_problems(index_dir, problems, report.checked)
+    return report, problems
 
 
 @main.command()
@@ -104,23 +118,61 @@ def search(query: str, index_dir: Path, entry_type: str | None, page: int, per_p
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, type=int, show_default=True)
-@click.option("--index", "index_dir", type=click.Path(path_type=Path), default=DEFAULT_INDEX, show_default=True)
+@click.option("--index", "index_dir", type=click.Path(path_type=Path), default=None,
+              help=f"Index folder. Default: {DEFAULT_INDEX}, or instance/preview with --drafts.")
+@click.option("--watch", is_flag=True, help="Rebuild when content changes, and reload open pages.")
+@click.option("--content", "content_dirs", multiple=True, type=click.Path(path_type=Path, file_okay=False),
+              help="Content folder to watch (repeatable). Default: content/.")
+@click.option("--drafts", is_flag=True, help="Preview: include draft entries (never in the public index).")
 @click.option("--debug", is_flag=True, help="Flask debug mode (never in production).")
-def serve(host: str, port: int, index_dir: Path, debug: bool) -> None:
+def serve(host: str, port: int, index_dir: Path | None, watch: bool, content_dirs: tuple[Path, ...], drafts: bool,
+          debug: bool) -> None:
     """Serve the search UI and API (development server; see README for production)."""
     from werkzeug.serving import run_simple
 
     from indexer.analyzer import initialize
     from webapp import create_app, search_index
 
-    app = create_app({"INDEX_DIR": str(index_dir), "DEBUG": debug})
+    index_dir = index_dir or Path("instance/preview" if drafts else DEFAULT_INDEX)
+    roots = list(content_dirs) or [Path(DEFAULT_CONTENT)]
     initialize()
+    watcher = None
+    if watch or drafts:
+        for root in roots:
+            if not root.is_dir():
+                raise click.UsageError(f"no such content folder: {root}")
+        cache: dict = {}
+        _report, problems = build_and_record(roots, index_dir, drafts=drafts, cache=cache, wait=30)
+        for problem in problems:
+            click.echo(str(problem), err=True)
+        if watch:
+            from kb.watch import ContentWatcher
+
+            watcher = ContentWatcher(roots, lambda: rebuild(roots, index_dir, drafts, cache))
+            watcher.start()
+    app = create_app({"INDEX_DIR": str(index_dir), "DEBUG": debug, "WATCH": watch})
     try:
         search_index(app)
     except FileNotFoundError as exc:
         raise click.UsageError(str(exc)) from None
-    click.echo(f"Serving {index_dir} on http://{host}:{port}/", err=True)
-    run_simple(host, port, app, threaded=True, use_debugger=debug, use_reloader=False)
+    click.echo(f"Serving {index_dir} on http://{host}:{port}/" + (" (watching for changes)" if watch else ""), err=True)
+    try:
+        run_simple(host, port, app, threaded=True, use_debugger=debug, use_reloader=False)
+    finally:
+        if watcher is not None:
+            watcher.stop()
+
+
+def rebuild(roots: list[Path], index_dir: Path, drafts: bool, cache: dict) -> None:
+    """Update the index after a change; report problems on stderr and keep serving."""
+    from indexer import BuildLockedError
+
+    try:
+        report, problems = build_and_record(roots, index_dir, drafts=drafts, cache=cache, wait=10)
+    except BuildLockedError as exc:
+        click.echo(f"kb serve: {exc}", err=True)
+        return
+    click.echo(report.summary() + (f" {len(problems)} problems: see /-/problems" if problems else ""), err=True)
 
 
 @main.command()

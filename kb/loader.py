@@ -125,8 +125,16 @@ def iter_content_files(root: Path) -> list[Path]:
     return found
 
 
-def load_all(roots: list[Path] | Path, *, strict: bool = False, include_drafts: bool = True) -> LoadReport:
-    """Load every entry below ``roots``; duplicate ids and links leaving a root are problems."""
+LoadCache = dict[str, tuple[tuple[int, int], "Entry | None", list[Problem]]]
+
+
+def load_all(roots: list[Path] | Path, *, strict: bool = False, include_drafts: bool = True,
+             cache: LoadCache | None = None) -> LoadReport:
+    """Load every entry below ``roots``; duplicate ids and links leaving a root are problems.
+
+    With ``cache`` (kept by a long-running process such as ``kb serve --watch``), a file whose
+    modification time and size are unchanged is not read again.
+    """
     if isinstance(roots, Path):
         roots = [roots]
     report = LoadReport()
@@ -142,7 +150,20 @@ def load_all(roots: list[Path] | Path, *, strict: bool = False, include_drafts: 
                     report.problems.append(Problem(shown, 1, "file", f"is a link to '{target}', outside the content folder.",
                                                    "Copy the file into the content folder instead of linking to it."))
                     continue
-            entry, problems = load_entry(path, strict=strict, shown=shown)
+            if cache is not None:
+                try:
+                    info = path.stat()
+                    stamp = (info.st_mtime_ns, info.st_size)
+                except OSError:
+                    stamp = (0, -1)
+                cached = cache.get(str(path))
+                if cached is not None and cached[0] == stamp:
+                    entry, problems = cached[1], cached[2]
+                else:
+                    entry, problems = load_entry(path, strict=strict, shown=shown)
+                    cache[str(path)] = (stamp, entry, problems)
+            else:
+                entry, problems = load_entry(path, strict=strict, shown=shown)
             report.problems.extend(problems)
             if entry is None:
                 continue

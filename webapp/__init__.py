@@ -17,6 +17,8 @@ DEFAULTS: dict[str, Any] = {
     "SHOW_DRAFTS": False,
     # Name shown in the page header and in retrieval reports. Env: KB_SITE_NAME.
     "SITE_NAME": "NetCourt KB",
+    # Reload open pages when the index changes (set by `kb serve --watch`). Env: KB_WATCH.
+    "WATCH": False,
     # Interface languages; the first is the default. Env: KB_LANGUAGES (JSON list).
     "LANGUAGES": ["zh", "en"],
 }
@@ -48,7 +50,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from flask_babel import Babel
 
-    from webapp import api, errors, openapi, pages, report
+    from webapp import api, errors, openapi, pages, report, system
 
     Babel(app, locale_selector=select_locale, default_translation_directories="translations")
     app.jinja_env.globals["current_language"] = select_locale
@@ -57,6 +59,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(report.bp)
+    app.register_blueprint(system.bp)
     errors.register(app)
     return app
 

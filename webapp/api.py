@@ -48,7 +48,7 @@ def entry(entry_id: str):  # type: ignore[no-untyped-def]
 def health():  # type: ignore[no-untyped-def]
     """Report whether the index is open and how many documents it holds."""
     index = search_index(current_app)
-    return jsonify({"ok": True, "documents": index.count(), "build": index._build.name if index._build else None})
+    return jsonify({"ok": True, "documents": index.count(), "build": index.build_name})
 
 
 @bp.get("/-/version")

@@ -34,6 +34,7 @@ def entry_view(index: SearchIndex, entry_id: str) -> dict[str, Any] | None:
         "type": stored["type"],
         "title": stored["title"],
         "url": entry_url(stored["id"]),
+        "updated": stored.get("updated") or None,
         "meta": meta,
         "html": render_markdown(stored.get("markdown") or "", link_entry=link_entry, link_citation=link_citation,
                                 article_anchors=is_statute),

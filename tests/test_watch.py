@@ -1,0 +1,119 @@
+"""`kb serve --watch` for real: a saved file is checked and searchable; a broken one never takes the site down.
+
+Latency is measured in bench/ (no timed assertions here); these tests poll with a generous limit.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pytest
+
+from tests.conftest import KB, ROOT, entry_text, free_port, stop, wait_for
+
+POLL_LIMIT = 15.0
+
+
+def get_json(url: str) -> dict:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def eventually(check: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + POLL_LIMIT
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"not within {POLL_LIMIT} s: {what}")
+
+
+@pytest.fixture
+def watched(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    content = tmp_path / "content"
+    (content / "rulings").mkdir(parents=True)
+    (content / "rulings" / "first.md").write_text(entry_text(title="第一个条目", body="原来的正文。"), encoding="utf-8")
+    port = free_port()
+    proc = subprocess.Popen([*KB, "serve", "--watch", "--content", str(content), "--index", str(tmp_path / "ix"),
+                             "--port", str(port)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(base + "/-/health", proc=proc, timeout=60)
+        yield base, content
+    finally:
+        stop(proc)
+
+
+def search_ids(base: str, query: str) -> list[str]:
+    body = get_json(base + "/api/search?q=" + urllib.parse.quote(query))
+    return [hit["id"] for hit in body["results"]]
+
+
+def test_new_file_broken_file_fixed_file(watched) -> None:  # type: ignore[no-untyped-def]
+    base, content = watched
+    new = content / "rulings" / "second.md"
+    new.write_text(entry_text(title="区块链存证新条目", body="天平链上的电子数据。"), encoding="utf-8")
+    eventually(lambda: search_ids(base, "区块链存证") == ["second"], "the new entry is searchable")
+
+    new.write_text("---\ntype: ruling\ntitle: 区块链存证新条目\ndecided_on: 2021-13-01\nbody without closing\n", encoding="utf-8")
+
+    def problem_shown() -> bool:
+        problems = get_json(base + "/-/problems.json")["problems"]
+        return any(p["path"].endswith("rulings/second.md") and p["line"] == 1 and "no closing '---'" in p["message"] for p in problems)
+
+    eventually(problem_shown, "/-/problems shows the broken file with path and line")
+    assert search_ids(base, "区块链存证") == ["second"]  # the last good version still serves
+    with urllib.request.urlopen(base + "/entries/second", timeout=10) as response:
+        page = response.read().decode()
+    assert "区块链存证新条目" in page and 'id="problems-banner"' in page
+    with urllib.request.urlopen(base + "/-/problems", timeout=10) as response:
+        assert "rulings/second.md:1" in response.read().decode()
+
+    new.write_text(entry_text(title="区块链存证新条目", body="修改后的正文：可信时间戳。"), encoding="utf-8")
+    eventually(lambda: search_ids(base, "可信时间戳") == ["second"], "the fixed file is live")
+    eventually(lambda: get_json(base + "/-/problems.json")["problems"] == [], "the problem is cleared")
+
+    new.unlink()
+    eventually(lambda: search_ids(base, "区块链存证") == [], "a deleted file leaves the index")
+
+
+def test_drafts_only_in_preview(tmp_path: Path) -> None:
+    from indexer import SearchIndex, build_index
+
+    content = tmp_path / "content"
+    (content / "rulings").mkdir(parents=True)
+    (content / "rulings" / "draft.md").write_text(entry_text(title="草稿", status="draft", body="保密的拟稿内容。"), encoding="utf-8")
+    (content / "rulings" / "public.md").write_text(entry_text(title="公开条目", body="已经发布。"), encoding="utf-8")
+    build_index([content], tmp_path / "public", clean=True)
+    build_index([content], tmp_path / "preview", clean=True, include_drafts=True)
+    assert [h.id for h in SearchIndex(tmp_path / "public").search("拟稿").results] == []
+    assert SearchIndex(tmp_path / "public").get_entry("draft") is None
+    assert [h.id for h in SearchIndex(tmp_path / "preview").search("拟稿").results] == ["draft"]
+    from webapp import create_app
+
+    client = create_app({"TESTING": True, "INDEX_DIR": str(tmp_path / "preview")}).test_client()
+    page = client.get("/entries/draft").get_data(as_text=True)
+    assert "DRAFT" in page
+    public = create_app({"TESTING": True, "INDEX_DIR": str(tmp_path / "public")}).test_client()
+    assert public.get("/entries/draft").status_code == 404
+    assert public.get("/api/entries/draft").status_code == 404
+
+
+def test_atom_feed(client) -> None:  # type: ignore[no-untyped-def]
+    import xml.etree.ElementTree as ET
+
+    response = client.get("/feed.xml")
+    assert response.status_code == 200 and response.mimetype == "application/atom+xml"
+    root = ET.fromstring(response.data)
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    entries = root.findall("a:entry", ns)
+    assert len(entries) >= 25
+    updated = [e.find("a:updated", ns).text for e in entries]
+    assert updated == sorted(updated, reverse=True)
+    assert all(e.find("a:link", ns).get("href").startswith("http://localhost/entries/") for e in entries)
