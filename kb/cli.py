@@ -13,7 +13,9 @@ from pathlib import Path
 import click
 
 from kb.links import check_links
+from kb.entry import Entry
 from kb.loader import load_all
+from kb.problems import Problem
 from kb.vocabulary import check_vocabulary
 from kb.problems import summarize
 
@@ -30,20 +32,37 @@ def main() -> None:
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--strict", is_flag=True, help="Also require summary and sources (the standard for content/).")
-def check(paths: tuple[Path, ...], strict: bool) -> None:
+@click.option("--content", "context", type=click.Path(path_type=Path, file_okay=False), default=DEFAULT_CONTENT,
+              show_default=True, help="When PATHS are files: the content folder they belong to (links resolve against it).")
+def check(paths: tuple[Path, ...], strict: bool, context: Path) -> None:
     """Check entries and their links; print one line per problem."""
     roots = list(paths) or [Path(DEFAULT_CONTENT)]
     missing = [p for p in roots if not p.exists()]
     if missing:
         raise click.UsageError(f"no such file or folder: {missing[0]}")
-    report = load_all(roots, strict=strict)
-    content_dirs = [p for p in roots if p.is_dir()]
-    problems = sorted(report.problems + check_links(report.entries, content_dirs)
-                      + check_vocabulary(report.entries, content_dirs))
+    files = [p for p in roots if p.is_file()]
+    if files and context.is_dir():
+        # Changed files (as pre-commit passes them) are checked within their content tree,
+        # so citations and links resolve; only their own problems are reported.
+        from kb.problems import display_path
+
+        wanted = {display_path(p) for p in files if p.suffix == ".md"}
+        report = load_all([context], strict=strict)
+        problems = [p for p in _all_problems(report.problems, report.entries, [context]) if p.path in wanted]
+        checked = len(wanted)
+    else:
+        report = load_all(roots, strict=strict)
+        problems = _all_problems(report.problems, report.entries, [p for p in roots if p.is_dir()])
+        checked = report.checked
     for problem in problems:
         click.echo(str(problem))
-    click.echo(summarize(problems, report.checked))
+    click.echo(summarize(problems, checked))
     sys.exit(1 if problems else 0)
+
+
+def _all_problems(load_problems: list[Problem], entries: list[Entry], content_dirs: list[Path]) -> list[Problem]:
+    """Return the load problems plus those of links and vocabularies, sorted, without repeats."""
+    return sorted(set(load_problems) | set(check_links(entries, content_dirs)) | set(check_vocabulary(entries, content_dirs)))
 
 
 @main.command()
@@ -83,7 +102,7 @@ def build_and_record(roots: list[Path], index_dir: Path, *, clean: bool = False,
     kwargs = {"cache": cache} if cache is not None else {}
     report = build_index(roots, index_dir, clean=clean, include_drafts=drafts, wait=wait, **kwargs)
     entries = load_all(roots, include_drafts=drafts, cache=cache).entries
-    problems = sorted(set(report.problems) | set(check_links(entries, roots)) | set(check_vocabulary(entries, roots)))
+    problems = _all_problems(report.problems, entries, roots)
     write_problems(index_dir, problems, report.checked)
     return report, problems
 

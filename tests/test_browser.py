@@ -81,3 +81,47 @@ def test_hostile_content_runs_no_script(page, tmp_path, content_dir) -> None:  #
         assert page.evaluate("window.__pwned === undefined")
     finally:
         stop(proc)
+
+
+def test_open_entry_reloads_when_its_file_changes(page, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import subprocess
+
+    from tests.conftest import KB, ROOT, entry_text, free_port, stop, wait_for
+
+    content = tmp_path / "content"
+    (content / "rulings").mkdir(parents=True)
+    path = content / "rulings" / "live.md"
+    path.write_text(entry_text(title="实时预览", body="第一版正文。"), encoding="utf-8")
+    port = free_port()
+    proc = subprocess.Popen([*KB, "serve", "--watch", "--content", str(content), "--index", str(tmp_path / "ix"), "--port", str(port)],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_for(f"http://127.0.0.1:{port}/-/health", proc=proc, timeout=60)
+        page.goto(f"http://127.0.0.1:{port}/entries/live")
+        assert "第一版正文" in page.locator("article .body").inner_text()
+        page.wait_for_timeout(700)  # let the page take its first status stamp
+        path.write_text(entry_text(title="实时预览", body="第二版正文，已经修改。"), encoding="utf-8")
+        from playwright.sync_api import expect
+
+        expect(page.locator("article .body")).to_contain_text("第二版正文", timeout=15000)
+        assert page.errors == []
+    finally:
+        stop(proc)
+
+
+def test_english_interface_and_the_online_shopping_guide(page, live_server: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(live_server + "/")
+    page.locator("#lang-en").click()
+    page.wait_for_selector("#lang-zh")
+    assert page.locator("form.search button").inner_text() == "Search"
+    page.fill("input[name=q]", "online shopping burden of proof")
+    page.press("input[name=q]", "Enter")
+    page.wait_for_selector(".hit")
+    assert "results" in page.locator("#total").inner_text()
+    card = page.locator("#answer")
+    assert card.count() == 1
+    card.locator("a.open-guide").click()
+    page.wait_for_selector("article.entry")
+    assert page.locator("article.entry h1").inner_text() == "网络购物合同纠纷举证指南"
+    assert "burden-of-proof" in page.url
+    assert page.locator(".summary[lang=en]").count() == 1

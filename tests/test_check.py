@@ -82,3 +82,26 @@ def test_kb_new_writes_a_template_that_checks_clean(tmp_path: Path) -> None:
     by_number = subprocess.run([*KB, "new", "ruling", "某案", "--case-number", "(2021)京0491民初1号", "--content", "content"],
                                capture_output=True, text=True, cwd=tmp_path)
     assert by_number.stdout.strip() == "content/rulings/2021-京0491民初1.md"
+
+
+def test_changed_files_are_checked_within_their_content_tree(content_dir) -> None:  # type: ignore[no-untyped-def]
+    """What the pre-commit hook runs: only the named files are reported, but their links resolve."""
+    root = content_dir({
+        "statutes/law.md": entry_text(type_="statute", title="示例法", short_title="示例法", body="第一条 内容。"),
+        "rulings/good.md": entry_text(title="好", statutes=["《示例法》第一条"], related=["other"], summary="摘要", sources=["https://example.org"]),
+        "rulings/other.md": entry_text(title="别的", decided_on="2021-13-01"),
+    })
+    good = subprocess.run([*KB, "check", "--strict", "--content", "content", "content/rulings/good.md"],
+                          capture_output=True, text=True, cwd=root.parent)
+    assert (good.returncode, good.stdout) == (0, "Checked 1 entries: no problems.\n")
+    other = subprocess.run([*KB, "check", "--content", "content", "content/rulings/other.md"], capture_output=True, text=True, cwd=root.parent)
+    assert other.returncode == 1
+    assert other.stdout.splitlines()[0] == "content/rulings/other.md:4: decided_on: '2021-13-01' is not a date. Use YYYY-MM-DD, e.g. 2021-03-01."
+
+
+def test_pre_commit_config_runs_kb_check() -> None:
+    import yaml
+
+    config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text(encoding="utf-8"))
+    hook = config["repos"][0]["hooks"][0]
+    assert hook["entry"].endswith("kb check --strict --content content") and hook["files"].startswith("^content/")
