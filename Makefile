@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 DEB_PACKAGES = chromium poppler-utils fonts-noto-cjk
 
-.PHONY: run test deps install index check bench clean translations
+.PHONY: run test deps install index check bench clean translations preview
 
 $(BIN)/kb: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,10 @@ index: install
 
 run: index
 	$(BIN)/kb serve --host $(HOST) --port $(PORT) --index $(INDEX)
+
+# Editors' preview: drafts included, rebuilt on save, pages reload themselves.
+preview: install
+	$(BIN)/kb serve --watch --drafts --content content --host $(HOST) --port $(PORT)
 
 # Debian packages for the browser and PDF tests; needs root (CI runs as root).
 deps:
