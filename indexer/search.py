@@ -36,7 +36,8 @@ TEXT_FIELDS = ("title", "summary", "body")
 FACET_FIELDS = ("type", "court", "court_level", "cause", "year", "procedure", "authority", "level")
 FILTER_FIELDS = FACET_FIELDS + ("tags", "statute", "kind")
 SORTS = ("relevance", "date", "precedent")
-RERANK_DEPTH = 200  # candidates re-ranked for authority, versions and near-duplicates
+RERANK_DEPTH = 200
+MAX_QUERY_GROUPS = 12  # longer queries (a paragraph of facts) keep their most informative words  # candidates re-ranked for authority, versions and near-duplicates
 # A national law outranks a regulation or local rule that restates it (multipliers on BM25).
 LEVEL_WEIGHT = {"法律": 1.0, "司法解释": 0.95, "行政法规": 0.9, "部门规章": 0.8, "地方性法规": 0.6}
 SUPERSEDED_WEIGHT = 0.6
@@ -296,6 +297,10 @@ class SearchIndex:
         elif not plan.groups:
             main = wq.Every() if not query else wq.NullQuery
         else:
+            if len(plan.groups) > MAX_QUERY_GROUPS:
+                # A paragraph of facts: its most informative words, not all of them.
+                plan.groups = self._key_groups(searcher, plan.groups)
+                terms = plan.terms
             main = self._text_query(plan.groups)
         flt = self._filter_query(filters)
         results, grouped, total = self._run(searcher, main, flt, page, per_page, sort)
@@ -313,7 +318,7 @@ class SearchIndex:
         # len(Results) ignores the filter; the unscored facet pass counts exactly what matched.
         total = facets.pop("_total")[0][1] + (1 if case_hit is not None and total == 0 else 0)
         did_you_mean = None
-        if not syntax and query and case_hit is None:
+        if not syntax and query and case_hit is None and len(query) <= 40:
             # Only words that are neither known nor made of known words are corrected, so a
             # correction is offered whenever the corrected query finds something.
             corrected = self.vocabulary().correct(plan.text)  # simplified: traditional is not a typo
@@ -329,6 +334,20 @@ class SearchIndex:
                           expansions=plan.expansions(), converted=plan.converted_from_traditional,
                           case_number=case_hit["case_number"] if case_hit is not None else None,
                           cause_tree=self.causes.tree(dict(facets.get("cause", []))))
+
+    def _key_groups(self, searcher: Searcher, groups: list[TermGroup]) -> list[TermGroup]:
+        """Keep the MAX_QUERY_GROUPS rarest words (highest IDF) that occur at all, in query order, without expansions."""
+        reader = searcher.reader()
+        total = max(1, reader.doc_count())
+
+        def idf(group: TermGroup) -> float:
+            df = max(reader.doc_frequency(name, group.term) for name in TEXT_FIELDS)
+            # Longer words carry more meaning (网络服务提供者 over 提供); rare ones more than common ones.
+            return math.log(1 + total / df) * (1.5 if len(group.term) >= 3 else 1.0) if df else 0.0
+
+        scored = [(idf(g), i, g) for i, g in enumerate(groups) if len(g.term) > 1 or not g.term.isascii()]
+        keep = sorted((item for item in scored if item[0] > 0), reverse=True)[:MAX_QUERY_GROUPS]
+        return [TermGroup(g.term) for _idf, _i, g in sorted(keep, key=lambda item: item[1])]
 
     def _text_query(self, groups: list[TermGroup]) -> wq.Query:
         """Require the meaningful words (most of them, for a long question); single characters only add score."""
