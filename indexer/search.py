@@ -37,7 +37,8 @@ FACET_FIELDS = ("type", "court", "court_level", "cause", "year", "procedure", "a
 FILTER_FIELDS = FACET_FIELDS + ("tags", "statute", "kind")
 SORTS = ("relevance", "date", "precedent")
 RERANK_DEPTH = 200
-MAX_QUERY_GROUPS = 12  # longer queries (a paragraph of facts) keep their most informative words  # candidates re-ranked for authority, versions and near-duplicates
+MAX_QUERY_GROUPS = 16  # a paragraph of facts (more words than this) keeps its most informative words
+PARAGRAPH_CHARS = 80  # a query longer than this is a paragraph of facts, not a question  # candidates re-ranked for authority, versions and near-duplicates
 # A national law outranks a regulation or local rule that restates it (multipliers on BM25).
 LEVEL_WEIGHT = {"法律": 1.0, "司法解释": 0.95, "行政法规": 0.9, "部门规章": 0.8, "地方性法规": 0.6}
 SUPERSEDED_WEIGHT = 0.6
@@ -297,11 +298,14 @@ class SearchIndex:
         elif not plan.groups:
             main = wq.Every() if not query else wq.NullQuery
         else:
-            if len(plan.groups) > MAX_QUERY_GROUPS:
+            if len(query) > PARAGRAPH_CHARS and len(plan.groups) > MAX_QUERY_GROUPS:
                 # A paragraph of facts: its most informative words, not all of them.
                 plan.groups = self._key_groups(searcher, plan.groups)
                 terms = plan.terms
-            main = self._text_query(plan.groups)
+                # Ranked by how many of them a document has (BM25), none required: no AND, no minimum.
+                main = wq.Or([field_query(g.term) for g in plan.groups])
+            else:
+                main = self._text_query(plan.groups)
         flt = self._filter_query(filters)
         results, grouped, total = self._run(searcher, main, flt, page, per_page, sort)
         if total == 0 and len(plan.groups) > 1 and not syntax:
@@ -336,7 +340,7 @@ class SearchIndex:
                           cause_tree=self.causes.tree(dict(facets.get("cause", []))))
 
     def _key_groups(self, searcher: Searcher, groups: list[TermGroup]) -> list[TermGroup]:
-        """Keep the MAX_QUERY_GROUPS rarest words (highest IDF) that occur at all, in query order, without expansions."""
+        """Keep the MAX_QUERY_GROUPS most informative words (IDF, longer words first) that occur at all, in query order."""
         reader = searcher.reader()
         total = max(1, reader.doc_count())
 
@@ -347,7 +351,7 @@ class SearchIndex:
 
         scored = [(idf(g), i, g) for i, g in enumerate(groups) if len(g.term) > 1 or not g.term.isascii()]
         keep = sorted((item for item in scored if item[0] > 0), reverse=True)[:MAX_QUERY_GROUPS]
-        return [TermGroup(g.term) for _idf, _i, g in sorted(keep, key=lambda item: item[1])]
+        return [g for _idf, _i, g in sorted(keep, key=lambda item: item[1])]
 
     def _text_query(self, groups: list[TermGroup]) -> wq.Query:
         """Require the meaningful words (most of them, for a long question); single characters only add score."""
