@@ -529,6 +529,11 @@ class SearchIndex:
         return [hit.fields() for hit in results]
 
     @property
+    def build_dir(self) -> Path | None:
+        """Return the folder of the build being served."""
+        return self._build
+
+    @property
     def build_name(self) -> str | None:
         """Return the name of the build being served."""
         return self._build.name if self._build else None

@@ -1,7 +1,370 @@
-"""Similar rulings and the retrieval report (类案检索报告)."""
+"""Similar rulings and the retrieval report (类案检索报告, 法发〔2020〕24号).
+
+- ``POST /api/similar`` ``{"text": "...", "limit": 30}`` or ``{"id": "...", "limit": 30}``: similar
+  rulings, each with why it matched; ``GET/POST /similar`` is the page for pasted facts; the entry
+  page shows a ruling's similar rulings through the template global ``similar_rulings``.
+- ``GET /report`` builds the report from what the browser kept (static/report.js keeps the selected
+  rulings and every search in localStorage); ``POST /report/export`` renders it as Markdown or as
+  a print-ready HTML page with every part art. 8 lists. Case facts come from the index, never
+  from the browser: the browser sends ids, notes, the dispute focus and the searches it ran.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import datetime as dt
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote
+
+from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
+from flask_babel import gettext as _
+from werkzeug.exceptions import BadRequest
+
+from indexer import QueryError, SearchIndex
+from indexer.similar import (
+    CONSULT,
+    FOLLOW,
+    MAX_LIMIT,
+    MAX_TEXT,
+    MIN_TEXT,
+    RECENT_YEARS,
+    TIERS,
+    SimilarHit,
+    SimilarResult,
+    check_limit,
+    search_similar,
+    statute_label,
+)
+from kb.render import entry_url, render_markdown
+from webapp import search_index
 
 bp = Blueprint("report", __name__)
+
+ENTRY_SIMILAR = 8
+MAX_CASES = 50
+MAX_NOTE = 4000
+MAX_SEARCHES = 100
+MAX_FIELD = 1000
+BEIJING = dt.timezone(dt.timedelta(hours=8), "UTC+8")
+FILTER_NAMES = ("type", "court", "cause", "year", "procedure", "authority", "level", "tags", "statute", "kind", "sort")
+
+# For webapp.openapi.PATHS["/api/similar"] (the lead's file): the POST operation.
+SIMILAR_OPENAPI: dict[str, Any] = {
+    "post": {
+        "summary": "Similar rulings for a fact description or a ruling, each explained (shared cause, statutes, terms).",
+        "operationId": "similar",
+        "tags": ["api"],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object",
+            "properties": {
+                "text": {"type": "string", "minLength": MIN_TEXT, "maxLength": MAX_TEXT, "description": "Facts of the pending case."},
+                "id": {"type": "string", "minLength": 1, "description": "A ruling's id (instead of text)."},
+                "limit": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 30},
+                "order": {"type": "string", "enum": ["similarity", "precedent"], "default": "similarity"},
+            },
+        }}}},
+        "responses": {
+            "200": {"description": "OK", "content": {"application/json": {"schema": {"type": "object", "required": ["ok", "results"]}}}},
+            "400": {"description": "Not JSON, text too short or long, limit out of range, both or neither of text and id.",
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+            "404": {"description": "No entry has this id.",
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+        },
+    },
+}
+
+
+# -- similar rulings ----------------------------------------------------------------------------
+
+
+def _json_body() -> dict[str, Any]:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise BadRequest('the body must be a JSON object, e.g. {"text": "案情……", "limit": 30}.')
+    return data
+
+
+@bp.post("/api/similar")
+def api_similar():  # type: ignore[no-untyped-def]
+    """Return the rulings most similar to ``text`` (facts) or to the ruling ``id``, each explained."""
+    data = _json_body()
+    unknown = sorted(set(data) - {"text", "id", "limit", "order"})
+    if unknown:
+        raise QueryError(f"unknown field(s) {', '.join(unknown)}. Send text or id, and optionally limit and order.")
+    text, entry_id = data.get("text"), data.get("id")
+    if (text is None) == (entry_id is None):
+        raise QueryError("send either text (the facts, 20 to 20,000 characters) or id (a ruling), not both.")
+    limit = check_limit(data.get("limit", 30))
+    order = data.get("order", "similarity")
+    if not isinstance(order, str):
+        raise QueryError("order must be similarity or precedent.")
+    index = search_index(current_app)
+    if entry_id is not None:
+        if not isinstance(entry_id, str) or not entry_id:
+            raise QueryError("id must be a non-empty string.")
+        if index.get_entry(entry_id) is None:
+            abort(404, description=f"no entry '{entry_id[:100]}'.")
+    result = search_similar(index, text=text, entry_id=entry_id, limit=limit, order=order)
+    return jsonify(result.to_dict())
+
+
+@bp.app_template_global()
+def similar_rulings(entry_id: str, limit: int = ENTRY_SIMILAR) -> list[SimilarHit]:
+    """Return the rulings similar to ``entry_id``, for the entry page (empty if there are none)."""
+    index = search_index(current_app)
+    try:
+        return search_similar(index, entry_id=entry_id, limit=limit).hits
+    except QueryError:
+        return []
+
+
+@bp.app_template_global()
+def statute_text(key: str) -> str:
+    """Return a citation key as people write it: 《消费者权益保护法》第五十五条."""
+    return statute_label(key)
+
+
+@bp.app_template_global()
+def precedent_label(value: str | None) -> str:
+    """Return the translated name of an authority tier or of 应当参照 / 可以参考."""
+    labels = {
+        "指导性案例": _("指导性案例"), "典型案例": _("典型案例"), "参考案例": _("参考案例"), "其他": _("其他"),
+        FOLLOW: _("应当参照"), CONSULT: _("可以参考"),
+    }
+    return labels.get(value or "其他", value or "")
+
+
+@bp.route("/similar", methods=["GET", "POST"])
+def similar_page():  # type: ignore[no-untyped-def]
+    """Show the form for a pasted fact description and, after POST, the similar rulings."""
+    result: SimilarResult | None = None
+    text = ""
+    error = None
+    if request.method == "POST":
+        text = request.form.get("text", "")
+        try:
+            result = search_similar(search_index(current_app), text=text, limit=30)
+        except QueryError:
+            error = _("请输入 %(min)s 至 %(max)s 字的案情。", min=MIN_TEXT, max=MAX_TEXT)
+    return render_template("report_similar.html", result=result, text=text, error=error,
+                           min_text=MIN_TEXT, max_text=MAX_TEXT), (400 if error else 200)
+
+
+# -- the retrieval report -----------------------------------------------------------------------
+
+
+@bp.get("/report")
+def report_page():  # type: ignore[no-untyped-def]
+    """Show the report builder; static/report.js fills in the selected rulings and the searches."""
+    return render_template("report.html")
+
+
+def _clip(value: Any, limit: int = MAX_FIELD) -> str:
+    return str(value)[:limit].strip() if value is not None else ""
+
+
+def _parse_time(value: str) -> dt.datetime | None:
+    try:
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    return parsed.astimezone(BEIJING)
+
+
+def parse_searches(raw: str) -> list[dict[str, Any]]:
+    """Return the searches the browser recorded, checked and clipped; raise BadRequest if not a JSON list."""
+    if not raw.strip():
+        return []
+    try:
+        items = json.loads(raw)
+    except ValueError:
+        raise BadRequest("searches must be a JSON list.") from None
+    if not isinstance(items, list):
+        raise BadRequest("searches must be a JSON list.")
+    searches = []
+    for item in items[-MAX_SEARCHES:]:
+        if not isinstance(item, dict):
+            continue
+        when = _parse_time(_clip(item.get("time"), 40))
+        filters = item.get("filters") if isinstance(item.get("filters"), dict) else {}
+        filters = {k: _clip(v, 200) for k, v in filters.items() if k in FILTER_NAMES and v not in (None, "")}
+        total = item.get("total")
+        searches.append({
+            "time": when,
+            "kind": "similar" if item.get("kind") == "similar" else "search",
+            "query": _clip(item.get("query")),
+            "filters": filters,
+            "total": total if isinstance(total, int) and not isinstance(total, bool) and total >= 0 else None,
+        })
+    return searches
+
+
+def _is_recent(date: str | None, today: dt.date) -> bool:
+    return bool(date) and date[:4].isdigit() and int(date[:4]) >= today.year - RECENT_YEARS  # type: ignore[index]
+
+
+def report_cases(index: SearchIndex, ids: list[str], notes: Mapping[str, str]) -> list[dict[str, Any]]:
+    """Return the selected rulings with what the report shows of each, in the order of art. 4."""
+    if len(ids) > MAX_CASES:
+        raise BadRequest(f"a report holds at most {MAX_CASES} rulings.")
+    today = dt.date.today()
+    cases = []
+    missing = []
+    for position, entry_id in enumerate(dict.fromkeys(ids)):
+        stored = index.get_entry(entry_id)
+        if stored is None or stored.get("type") != "ruling":
+            missing.append(entry_id[:100])
+            continue
+        meta = stored["meta"]
+        authority = meta.get("authority") if meta.get("authority") in TIERS else "其他"
+        cases.append({
+            "id": entry_id, "title": stored["title"], "url": entry_url(entry_id), "position": position,
+            "case_number": meta.get("case_number"), "court": meta.get("court"), "date": meta.get("decided_on"),
+            "cause": meta.get("cause"), "procedure": meta.get("procedure"), "holding": meta.get("holding"),
+            "summary": meta.get("summary"), "tier": authority, "treatment": meta.get("treatment"),
+            "follow": FOLLOW if authority == TIERS[0] else CONSULT,
+            "statutes": [statute_label(k) for k in (stored.get("statutes") or "").split(",") if k],
+            "note": _clip(notes.get(entry_id), MAX_NOTE), "recent": _is_recent(meta.get("decided_on"), today),
+        })
+    if missing:
+        raise BadRequest(f"not rulings in this index: {', '.join(missing)}.")
+    cases.sort(key=lambda c: (TIERS.index(c["tier"]), not c["recent"], c["position"]))
+    for number, case in enumerate(cases, 1):
+        case["number"] = number
+    return cases
+
+
+def build_report(index: SearchIndex, form: Mapping[str, Any], ids: list[str]) -> dict[str, Any]:
+    """Return everything the report shows (art. 8): who, when, where, how, results, holdings, focus, use."""
+    notes = {key[5:]: value for key, value in form.items() if key.startswith("note:")}
+    cases = report_cases(index, ids, notes)
+    searches = parse_searches(str(form.get("searches") or ""))
+    now = dt.datetime.now(BEIJING)
+    times = [s["time"] for s in searches if s["time"]]
+    return {
+        "title": _("类案检索报告"),
+        "generated": now,
+        "searcher": _clip(form.get("searcher"), 200),
+        "unit": _clip(form.get("unit"), 200),
+        "pending": _clip(form.get("pending"), 200),
+        "facts": _clip(form.get("facts"), MAX_TEXT),
+        "dispute": _clip(form.get("dispute"), MAX_NOTE),
+        "conclusion": _clip(form.get("conclusion"), MAX_NOTE),
+        "platform": {"name": current_app.config["SITE_NAME"], "url": request.host_url,
+                     "build": index.build_name if hasattr(index, "build_name") else None, "documents": index.count()},
+        "searches": searches,
+        "first": min(times) if times else None,
+        "last": max(times) if times else None,
+        "cases": cases,
+        "follow": [c for c in cases if c["follow"] == FOLLOW],
+        "consult": [c for c in cases if c["follow"] == CONSULT],
+    }
+
+
+def _filters_text(filters: Mapping[str, str]) -> str:
+    from webapp.pages import FACET_LABELS
+
+    labels = dict(FACET_LABELS, tags=_("标签"), statute=_("法条"), kind=_("文档"), sort=_("排序"))
+    return "；".join(f"{labels.get(k, k)}={v}" for k, v in filters.items())
+
+
+def _time_text(value: dt.datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def _md_escape(text: str) -> str:
+    """Return one-line user text safe inside a Markdown list item or table cell."""
+    return re.sub(r"([\\`*_\[\]<>|#])", r"\\\1", " ".join(text.split()))
+
+
+def report_markdown(report: dict[str, Any]) -> str:
+    """Return the report as Markdown."""
+    none = _("（未填写）")
+    lines = [f"# {report['title']}", ""]
+    lines += [f"## {_('一、检索主体')}", "",
+              f"- {_('检索人')}：{_md_escape(report['searcher']) or none}",
+              f"- {_('所在部门')}：{_md_escape(report['unit']) or none}",
+              f"- {_('待决案件')}：{_md_escape(report['pending']) or none}", ""]
+    lines += [f"## {_('二、检索时间')}", ""]
+    if report["first"]:
+        lines.append(f"- {_('检索时段')}：{_time_text(report['first'])} — {_time_text(report['last'])}（{_('北京时间')}）")
+    lines += [f"- {_('报告生成')}：{_time_text(report['generated'])}（{_('北京时间')}）", ""]
+    platform = report["platform"]
+    lines += [f"## {_('三、检索平台')}", "",
+              f"- {platform['name']}（{platform['url']}）",
+              f"- {_('索引版本')}：{platform['build'] or '-'}；{_('文档数')}：{platform['documents']}", ""]
+    lines += [f"## {_('四、检索方法')}", ""]
+    if report["searches"]:
+        for s in report["searches"]:
+            kind = _("类案检索") if s["kind"] == "similar" else _("关键词检索")
+            parts = [f"{_time_text(s['time'])} {kind}：{_md_escape(s['query']) or _('（无关键词）')}"]
+            if s["filters"]:
+                parts.append(f"{_('筛选')}：{_md_escape(_filters_text(s['filters']))}")
+            if s["total"] is not None:
+                parts.append(_("结果 %(n)s 件", n=s["total"]))
+            lines.append("- " + "；".join(parts))
+    else:
+        lines.append(f"- {_('本次报告未记录检索操作。')}")
+    lines += ["", f"## {_('五、检索结果')}", "",
+              _("共选取类案 %(n)s 件，按《最高人民法院关于统一法律适用加强类案检索的指导意见（试行）》第四条排序：指导性案例、典型案例、参考案例、其他，近三年优先。",
+                n=len(report["cases"])), ""]
+    lines += [f"## {_('六、类案裁判要点')}", ""]
+    for case in report["cases"]:
+        lines += [f"### {case['number']}. {case['title']}", "",
+                  f"- {_('案号')}：{case['case_number'] or none}",
+                  f"- {_('法院')}：{case['court'] or none}",
+                  f"- {_('裁判日期')}：{case['date'] or none}",
+                  f"- {_('权威层级')}：{precedent_label(case['tier'])}",
+                  f"- {_('参照或参考')}：{precedent_label(case['follow'])}"]
+        if case["statutes"]:
+            lines.append(f"- {_('引用法条')}：{'、'.join(case['statutes'])}")
+        lines.append(f"- {_('裁判要点')}：{_md_escape(case['holding'] or '') or none}")
+        if case["note"]:
+            lines += [f"- {_('检索人意见')}：", "", *("  " + line for line in case["note"].splitlines())]
+        lines.append("")
+    lines += [f"## {_('七、待决案件争议焦点')}", ""]
+    if report["facts"]:
+        lines += [f"{_('基本案情')}：", "", report["facts"], ""]
+    lines += [report["dispute"] or none, ""]
+    lines += [f"## {_('八、类案运用情况')}", ""]
+    follow = "、".join(f"{c['number']}" for c in report["follow"])
+    consult = "、".join(f"{c['number']}" for c in report["consult"])
+    lines.append(f"- {_('应当参照')}（{_('指导性案例')}）：{follow or _('无')}")
+    lines.append(f"- {_('可以参考')}：{consult or _('无')}")
+    if report["conclusion"]:
+        lines += ["", report["conclusion"]]
+    lines.append("")
+    return "\n".join(lines)
+
+
+def _filename(report: dict[str, Any], extension: str) -> str:
+    return f"{_('类案检索报告')}-{report['generated'].strftime('%Y%m%d-%H%M')}.{extension}"
+
+
+@bp.post("/report/export")
+def export():  # type: ignore[no-untyped-def]
+    """Return the report as Markdown (format=md) or as a print-ready HTML page (format=html)."""
+    form = request.form
+    fmt = form.get("format", "html")
+    if fmt not in ("md", "html"):
+        raise BadRequest("format must be md or html.")
+    ids = [i for i in form.getlist("id") if i]
+    if not ids:
+        raise BadRequest(_("请先把至少一件裁判加入检索报告。"))
+    report = build_report(search_index(current_app), form, ids)
+    if fmt == "md":
+        body = report_markdown(report)
+        response = Response(body, mimetype="text/markdown")
+        response.charset = "utf-8"
+        response.headers["Content-Disposition"] = f"attachment; filename=\"report.md\"; filename*=UTF-8''{quote(_filename(report, 'md'))}"
+        return response
+
+    def markdown(text: str) -> str:
+        return render_markdown(text) if text else ""
+
+    return render_template("report_print.html", report=report, markdown=markdown, filters_text=_filters_text,
+                           time_text=_time_text)
