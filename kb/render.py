@@ -52,12 +52,18 @@ def _markdown_link(label: str, url: str, css: str) -> str:
     return f'<a class="{css}" href="{url}">{label}</a>'
 
 
-def link_markup(text: str, link_entry: EntryLinker, link_citation: CitationLinker) -> str:
-    """Replace ``[[wiki-links]]`` and statute citations in Markdown source with HTML links."""
+def link_markup(text: str, link_entry: EntryLinker, link_citation: CitationLinker,
+                title_of: Callable[[str], str | None] | None = None) -> str:
+    """Replace ``[[wiki-links]]`` and statute citations in Markdown source with HTML links.
+
+    A wiki-link without a label shows the target's title when ``title_of`` knows it.
+    """
 
     def wiki(match: re.Match[str]) -> str:
         target, anchor, label = (g.strip() if g else None for g in match.groups())
-        shown = label or (f"{target}#{anchor}" if anchor else target) or ""
+        title = (title_of(target) if title_of and target else None) or target
+        shown = label or (f"{title} {anchor}" if anchor else title) or ""
+        shown = shown.replace("<", "&lt;").replace(">", "&gt;")
         url = link_entry(target or "", anchor)
         if url is None:
             return f'<span class="broken-link">{shown}</span>'
@@ -111,9 +117,10 @@ def sanitize(html: str) -> str:
 
 
 def render_markdown(text: str, *, link_entry: EntryLinker | None = None,
-                    link_citation: CitationLinker | None = None, article_anchors: bool = False) -> str:
+                    link_citation: CitationLinker | None = None, article_anchors: bool = False,
+                    title_of: Callable[[str], str | None] | None = None) -> str:
     """Render an entry body to safe HTML."""
-    source = link_markup(text, link_entry or (lambda _id, _a: None), link_citation or (lambda _c: None))
+    source = link_markup(text, link_entry or (lambda _id, _a: None), link_citation or (lambda _c: None), title_of)
     html = markdown.markdown(source, extensions=["tables", "sane_lists", "fenced_code"], output_format="html")
     if article_anchors:
         html = ARTICLE_PARAGRAPH.sub(lambda m: f'<p id="{m.group(1)}" class="article">{m.group(1)}{m.group(2)}', html)

@@ -37,6 +37,7 @@ def entry_view(index: SearchIndex, entry_id: str) -> dict[str, Any] | None:
         "updated": stored.get("updated") or None,
         "meta": meta,
         "html": render_markdown(stored.get("markdown") or "", link_entry=link_entry, link_citation=link_citation,
+                                title_of=lambda target: (index.get_entry(target) or {}).get("title"),
                                 article_anchors=is_statute),
         "citations": [
             {"citation": key, "url": entry_url(*target.split("#", 1))} for key, target in links.items()
