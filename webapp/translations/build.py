@@ -6,6 +6,7 @@ translation, so no English page shows Chinese by accident.
 
 from __future__ import annotations
 
+import datetime as dt
 import subprocess
 import sys
 from pathlib import Path
@@ -26,6 +27,8 @@ def main() -> int:
     with pot.open("rb") as handle:
         template = read_po(handle)
     pot.unlink()
+    # Fixed dates in the catalog header, so the compiled .mo only changes when the text does.
+    template.creation_date = template.revision_date = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
     missing = []
     for source in sorted(HERE.glob("*.yaml")):
         lang = source.stem
