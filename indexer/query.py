@@ -23,8 +23,7 @@ GLOSSARY_FILE = "glossary.yaml"
 SYNONYM_WEIGHT = 0.5
 PARTS_WEIGHT = 0.5
 ENGLISH_WORD = re.compile(r"[a-z][a-z0-9\-']*")
-ENGLISH_STOP = frozenset("a an the of to in is are be and or for on with my i me can do does what how if it this that "
-                         "was were get got back".split()) - {"back"}
+ENGLISH_STOP = frozenset(["a", "an", "the", "of", "to", "in", "is", "are", "be", "and", "or", "for", "on", "with", "my", "i", "me", "can", "do", "does", "what", "how", "if", "it", "this", "that", "was", "were", "get", "got", "back"]) - {"back"}
 
 
 @dataclass

@@ -18,7 +18,7 @@ def write_problems(index_root: Path | str, problems: list[Problem], checked: int
     index_root = Path(index_root)
     index_root.mkdir(parents=True, exist_ok=True)
     data = {
-        "updated": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "updated": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "checked": checked,
         "problems": [dict(path=p.path, line=p.line, field=p.field, message=p.message, hint=p.hint, text=str(p))
                      for p in sorted(problems)],

@@ -9,9 +9,9 @@ editors' synonyms, tags, and the words of entry titles.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 from pypinyin import lazy_pinyin
 

@@ -12,12 +12,11 @@ from pathlib import Path
 
 import click
 
-from kb.links import check_links
 from kb.entry import Entry
+from kb.links import check_links
 from kb.loader import load_all
-from kb.problems import Problem
+from kb.problems import Problem, summarize
 from kb.vocabulary import check_vocabulary
-from kb.problems import summarize
 
 DEFAULT_CONTENT = "content"
 DEFAULT_INDEX = "instance/index"

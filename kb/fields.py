@@ -9,8 +9,9 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 ENTRY_TYPES = ("ruling", "guideline", "statute")
 ALL = frozenset(ENTRY_TYPES)

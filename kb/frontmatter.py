@@ -68,6 +68,17 @@ class LineKeepingYAMLHandler(YAMLHandler):
                 hint = "YAML does not allow tabs for indentation; use spaces."
             self.problems.append(Problem(self.path, line, "front matter", f"YAML syntax error: {what}.", hint))
             return {}
+        except yaml.reader.ReaderError as exc:
+            # Not a MarkedYAMLError: a control character anywhere in the block.
+            line = self.line_offset + fm[: exc.position].count("\n")
+            self.problems.append(Problem(self.path, line, "front matter",
+                                         f"YAML syntax error: the control character #x{exc.character:04x} is not allowed.",
+                                         "Delete it (most editors do not show it)."))
+            return {}
+        except RecursionError:
+            self.problems.append(Problem(self.path, self.line_offset, "front matter", "YAML is nested too deeply.",
+                                         "Write one 'field: value' per line, with lists at most a few levels deep."))
+            return {}
         if node is None:
             return {}
         if not isinstance(node, yaml.MappingNode):
@@ -78,6 +89,7 @@ class LineKeepingYAMLHandler(YAMLHandler):
             )
             return {}
         values: dict[str, Any] = {}
+        seen: set[int] = set()  # shared by all fields: an alias may point into an earlier field
         for key_node, value_node in node.value:
             key = str(key_node.value)
             line = self.line_offset + key_node.start_mark.line
@@ -88,19 +100,32 @@ class LineKeepingYAMLHandler(YAMLHandler):
                             "Keep one of them.")
                 )
                 continue
-            values[key] = _plain(value_node)
+            try:
+                values[key] = _plain(value_node, seen)
+            except _AliasError:
+                self.problems.append(Problem(self.path, line, key, "YAML anchors and aliases (&, *) are not allowed.",
+                                             "Write the value out."))
+                continue
             self.lines[key] = line
         return values
 
 
-def _plain(node: yaml.Node) -> Any:
-    """Turn a composed node into strings, lists and dicts without retyping any scalar."""
+class _AliasError(ValueError):
+    """A node reached twice: a YAML alias, which could expand exponentially or loop."""
+
+
+def _plain(node: yaml.Node, seen: set[int] | None = None) -> Any:
+    """Turn a composed node into strings, lists and dicts without retyping any scalar; refuse aliases."""
+    seen = set() if seen is None else seen
+    if id(node) in seen:
+        raise _AliasError()
+    seen.add(id(node))
     if isinstance(node, yaml.ScalarNode):
         return node.value
     if isinstance(node, yaml.SequenceNode):
-        return [_plain(item) for item in node.value]
+        return [_plain(item, seen) for item in node.value]
     if isinstance(node, yaml.MappingNode):
-        return {str(k.value): _plain(v) for k, v in node.value}
+        return {str(k.value): _plain(v, seen) for k, v in node.value}
     return None  # pragma: no cover - yaml has no other node kinds
 
 

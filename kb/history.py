@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 import subprocess
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 
 def _git(root: Path, *args: str) -> str:
@@ -50,5 +50,5 @@ def last_updated(paths: Iterable[Path], roots: Iterable[Path]) -> dict[str, str]
             mtime = os.stat(path).st_mtime
         except OSError:
             continue
-        result[str(path)] = dt.datetime.fromtimestamp(mtime, dt.timezone.utc).isoformat(timespec="seconds")
+        result[str(path)] = dt.datetime.fromtimestamp(mtime, dt.UTC).isoformat(timespec="seconds")
     return result

@@ -6,6 +6,7 @@ import difflib
 import hashlib
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,9 +36,12 @@ class LoadReport:
 def read_text(path: Path, shown: str) -> tuple[str | None, list[Problem]]:
     """Read ``path`` as UTF-8 (a BOM is dropped); return a problem instead of raising."""
     try:
-        size = path.stat().st_size
+        info = path.stat()
     except OSError as exc:
         return None, [Problem(shown, 1, "file", f"cannot be read: {exc.strerror}.", "Check the file exists and is readable.")]
+    if not stat.S_ISREG(info.st_mode):  # a FIFO or device would block read_bytes() forever
+        return None, [Problem(shown, 1, "file", "is not a regular file.", "Remove it from the content folder.")]
+    size = info.st_size
     if size > MAX_FILE_BYTES:
         return None, [Problem(shown, 1, "file", f"is too large ({size // (1024 * 1024)} MB; the limit is {MAX_FILE_BYTES // (1024 * 1024)} MB).",
                               "Split it into several entries.")]
@@ -144,8 +148,19 @@ def load_all(roots: list[Path] | Path, *, strict: bool = False, include_drafts: 
         for path in iter_content_files(root):
             shown = display_path(path)
             report.checked += 1
+            try:
+                shown.encode("utf-8")
+            except UnicodeEncodeError:  # os.fsdecode() kept undecodable bytes as surrogates
+                shown = shown.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+                report.problems.append(Problem(shown, 1, "file", "name is not valid UTF-8.", "Rename the file in UTF-8."))
+                continue
             if path.is_symlink():
-                target = path.resolve()
+                try:
+                    target = path.resolve(strict=True)
+                except (OSError, RuntimeError):  # dangling, or a loop (RuntimeError on Python 3.11)
+                    report.problems.append(Problem(shown, 1, "file", "is a broken link or a link loop.",
+                                                   "Remove the link, or copy the file into the content folder."))
+                    continue
                 if not target.is_relative_to(root_resolved):
                     report.problems.append(Problem(shown, 1, "file", f"is a link to '{target}', outside the content folder.",
                                                    "Copy the file into the content folder instead of linking to it."))

@@ -8,7 +8,7 @@ payload reaches a browser.
 from __future__ import annotations
 
 import re
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 from urllib.parse import quote
 
 import markdown

@@ -84,7 +84,7 @@ def test_every_citation_in_content_resolves() -> None:
 def test_broken_file_is_reported_and_the_rest_still_searchable(tmp_path) -> None:  # type: ignore[no-untyped-def]
     import shutil
 
-    from indexer import SearchIndex, build_index
+    from indexer import SearchIndex
 
     content = tmp_path / "content"
     shutil.copytree(CONTENT, content)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, jsonify, redirect, request, url_for
 
+from indexer import QueryError
 from kb import __version__
 from webapp import search_index
 from webapp.entries import entry_view
-from indexer import QueryError
 from webapp.params import int_param, search_params
 
 bp = Blueprint("api", __name__)

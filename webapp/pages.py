@@ -7,9 +7,9 @@ from urllib.parse import urlencode
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 
+from kb.render import checklist
 from webapp import search_index
 from webapp.entries import entry_view
-from kb.render import checklist
 from webapp.params import search_params
 
 bp = Blueprint("pages", __name__)

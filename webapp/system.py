@@ -53,7 +53,7 @@ def feed():  # type: ignore[no-untyped-def]
     """Atom feed of rulings and guidelines, newest change first."""
     base = request.host_url.rstrip("/")
     entries = [dict(e, url=base + e["url"]) for e in search_index(current_app).recent_entries(limit=50)]
-    updated = max((e["updated"] for e in entries), default=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
+    updated = max((e["updated"] for e in entries), default=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
     xml = render_template("feed.xml", entries=entries, updated=updated, feed_url=url_for("system.feed", _external=True),
                           site_url=url_for("pages.search", _external=True))
     return Response(xml, mimetype="application/atom+xml")

@@ -28,7 +28,7 @@ def main() -> int:
         template = read_po(handle)
     pot.unlink()
     # Fixed dates in the catalog header, so the compiled .mo only changes when the text does.
-    template.creation_date = template.revision_date = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+    template.creation_date = template.revision_date = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     missing = []
     for source in sorted(HERE.glob("*.yaml")):
         lang = source.stem
