@@ -51,3 +51,9 @@ translations: install
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
+
+# Benchmarks at scale (issue #5): writes bench/RESULTS.md and bench/scale.png; caches in bench/out/.
+# A subset or a forced rebuild: make bench BENCH_ARGS="--scales a,b --rebuild".
+bench: install
+	$(BIN)/pip install -q -e '.[bench]'
+	$(BIN)/python -m bench.perf $(BENCH_ARGS)
