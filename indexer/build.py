@@ -33,6 +33,7 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 from whoosh.index import Index
 
+import indexer.whoosh_fixes  # noqa: F401  (applies the Whoosh workaround)
 from indexer.analyzer import DEFAULT_DICTIONARY, load_dictionary
 from indexer.schema import SCHEMA_VERSION, make_schema
 from kb.entry import Entry
@@ -262,7 +263,9 @@ def entry_documents(entry: Entry, resolver: StatuteResolver, titles: Mapping[str
 
 
 def _add(writer: object, doc: dict) -> None:
-    writer.add_document(**{k: v for k, v in doc.items() if v is not None})  # type: ignore[attr-defined]
+    # Empty values are left out: an article has no court, cause or case number, and Whoosh
+    # would otherwise index an empty term for each.
+    writer.add_document(**{k: v for k, v in doc.items() if v is not None and v != ""})  # type: ignore[attr-defined]
 
 
 def _manifest_entry(entry: Entry) -> dict:

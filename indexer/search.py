@@ -38,7 +38,8 @@ FILTER_FIELDS = FACET_FIELDS + ("tags", "statute", "kind")
 SORTS = ("relevance", "date", "precedent")
 RERANK_DEPTH = 200
 MAX_QUERY_GROUPS = 16  # a paragraph of facts (more words than this) keeps its most informative words
-PARAGRAPH_CHARS = 80  # a query longer than this is a paragraph of facts, not a question  # candidates re-ranked for authority, versions and near-duplicates
+PARAGRAPH_CHARS = 80
+FACET_CACHE_SIZE = 512  # facet counts kept per process (a few KB each)  # a query longer than this is a paragraph of facts, not a question  # candidates re-ranked for authority, versions and near-duplicates
 # A national law outranks a regulation or local rule that restates it (multipliers on BM25).
 LEVEL_WEIGHT = {"法律": 1.0, "司法解释": 0.95, "行政法规": 0.9, "部门规章": 0.8, "地方性法规": 0.6}
 SUPERSEDED_WEIGHT = 0.6
@@ -235,6 +236,7 @@ class SearchIndex:
         self.root = Path(index_root)
         self._lock = threading.Lock()
         self._local = threading.local()
+        self._facet_cache: dict[tuple, dict[str, list[tuple[str, int]]]] = {}
         self._build: Path | None = None
         self._ix = None
         self._open()
@@ -432,6 +434,23 @@ class SearchIndex:
         return sorted(hits, key=weighted, reverse=True)
 
     def _facets(self, searcher: Searcher, main: wq.Query, flt: wq.Query | None) -> dict[str, list[tuple[str, int]]]:
+        """Return facet counts (and the exact total), cached per query, filter and index generation.
+
+        Pages 2, 3 ... of a search, and the same search from other users, reuse the counts.
+        """
+        key = (self.build_name, searcher.reader().generation(), repr(main), repr(flt))
+        with self._lock:
+            cached = self._facet_cache.get(key)
+        if cached is not None:
+            return {name: list(counts) for name, counts in cached.items()}
+        counts = self._count_facets(searcher, main, flt)
+        with self._lock:
+            if len(self._facet_cache) >= FACET_CACHE_SIZE:
+                self._facet_cache.pop(next(iter(self._facet_cache)))
+            self._facet_cache[key] = counts
+        return {name: list(values) for name, values in counts.items()}
+
+    def _count_facets(self, searcher: Searcher, main: wq.Query, flt: wq.Query | None) -> dict[str, list[tuple[str, int]]]:
         facets = {name: sorting.FieldFacet(name, allow_overlap=False) for name in FACET_FIELDS}
         results = searcher.search(main, filter=flt, groupedby=facets, limit=None, scored=False)
         out: dict[str, list[tuple[str, int]]] = {"_total": [("", results.scored_length())]}

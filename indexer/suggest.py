@@ -13,8 +13,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from pypinyin import lazy_pinyin
-
 from indexer.analyzer import normalize, read_dictionary, segment
 
 CJK_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
@@ -32,6 +30,13 @@ class Suggestion:
     def to_dict(self) -> dict[str, str]:
         """Return the suggestion as JSON-ready values."""
         return {k: v for k, v in {"text": self.text, "kind": self.kind, "url": self.url}.items() if v}
+
+
+def lazy_pinyin(text: str) -> list[str]:
+    """Return the toneless pinyin syllables of ``text`` (pypinyin is imported on first use: 0.9 s)."""
+    from pypinyin import lazy_pinyin as convert
+
+    return convert(text)
 
 
 class Vocabulary:
