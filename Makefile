@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 DEB_PACKAGES = chromium poppler-utils fonts-noto-cjk
 
-.PHONY: run test deps install index check bench clean translations preview
+.PHONY: run test deps install index check bench clean translations preview serve
 
 $(BIN)/kb: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,10 @@ index: install
 
 run: index
 	$(BIN)/kb serve --host $(HOST) --port $(PORT) --index $(INDEX)
+
+# Production: gunicorn with several workers over the same index (see webapp/wsgi.py).
+serve: index
+	KB_INDEX_DIR=$(INDEX) $(BIN)/gunicorn --preload -w 3 -b $(HOST):$(PORT) webapp.wsgi:app
 
 # Editors' preview: drafts included, rebuilt on save, pages reload themselves.
 preview: install
