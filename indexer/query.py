@@ -22,6 +22,7 @@ SYNONYMS_FILE = "synonyms.yaml"
 GLOSSARY_FILE = "glossary.yaml"
 SYNONYM_WEIGHT = 0.5
 PARTS_WEIGHT = 0.5
+CONTRACTION = re.compile(r"\b([A-Za-z]+)n['’]t\b")  # didn't -> did not (not "didn" + "t")
 ENGLISH_WORD = re.compile(r"[a-z][a-z0-9\-']*")
 ENGLISH_STOP = frozenset(["a", "an", "the", "of", "to", "in", "is", "are", "be", "and", "or", "for", "on", "with", "my", "i", "me", "can", "do", "does", "what", "how", "if", "it", "this", "that", "was", "were", "get", "got", "back"]) - {"back"}
 
@@ -127,7 +128,8 @@ def understand(query: str, thesaurus: Thesaurus | None = None) -> QueryPlan:
     thesaurus = thesaurus or Thesaurus()
     simplified = to_simplified(query)
     converted = simplified != query
-    english_groups, rest = thesaurus.english_groups(normalize(simplified)) if re.search(r"[A-Za-z]", simplified) else ([], simplified)
+    text = CONTRACTION.sub(lambda m: m.group(1) + " not", simplified) if re.search(r"[A-Za-z]", simplified) else simplified
+    english_groups, rest = thesaurus.english_groups(normalize(text)) if text is not simplified else ([], simplified)
     groups: list[TermGroup] = list(english_groups)
     seen = {g.term for g in groups}
     for term in query_terms(rest):

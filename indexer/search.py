@@ -39,6 +39,7 @@ SORTS = ("relevance", "date", "precedent")
 RERANK_DEPTH = 200
 MAX_QUERY_GROUPS = 16  # a paragraph of facts (more words than this) keeps its most informative words
 PARAGRAPH_CHARS = 80
+ARTICLES_PER_STATUTE = 3  # articles of one statute among the leading results, before the others
 FACET_CACHE_SIZE = 512  # facet counts kept per process (a few KB each)  # a query longer than this is a paragraph of facts, not a question  # candidates re-ranked for authority, versions and near-duplicates
 # A national law outranks a regulation or local rule that restates it (multipliers on BM25).
 LEVEL_WEIGHT = {"法律": 1.0, "司法解释": 0.95, "行政法规": 0.9, "部门规章": 0.8, "地方性法规": 0.6}
@@ -154,9 +155,18 @@ def check_paging(page: int, per_page: int) -> None:
         raise QueryError(f"page must be between 1 and {MAX_PAGE}.")
 
 
+ENTRY_ONLY = wq.Term("kind", "entry")
+
+
 def field_query(term: str, boost: float = 1.0) -> wq.Query:
-    """Return the query for one analysed word over every text field (and English if it is English)."""
-    parts: list[wq.Query] = [wq.Term(name, term) for name in TEXT_FIELDS]
+    """Return the query for one analysed word over every text field (and English if it is English).
+
+    A title counts for entries only: an article carries its statute's title, and scoring it
+    there let one statute whose title shares a word with the question (赔偿 -> 国家赔偿法)
+    fill the first page with its articles (bench/RELEVANCE.md).
+    """
+    parts: list[wq.Query] = [wq.Require(wq.Term("title", term), ENTRY_ONLY)]
+    parts += [wq.Term(name, term) for name in TEXT_FIELDS if name != "title"]
     parts.append(wq.Term("tags", term))
     if term.isascii() and any(ch.isalpha() for ch in term):
         for token in _english(term):
@@ -205,6 +215,21 @@ def answer_card(hits: list[Hit], page: int) -> dict[str, Any] | None:
         if hit.type == "guideline" and hit.kind == "entry" and (hit.score or 0.0) >= 0.6 * best:
             return {"id": hit.id, "title": hit.title, "url": hit.url}
     return None
+
+
+def diversify(hits: list[Any], per_statute: int = ARTICLES_PER_STATUTE) -> list[Any]:
+    """Let at most ``per_statute`` articles of one statute lead; its other articles follow the rest."""
+    lead, rest = [], []
+    seen: dict[str, int] = {}
+    for hit in hits:
+        if hit.get("kind") == "article":
+            parent = hit.get("parent_id") or ""
+            seen[parent] = seen.get(parent, 0) + 1
+            if seen[parent] > per_statute:
+                rest.append(hit)
+                continue
+        lead.append(hit)
+    return lead + rest
 
 
 def collapse(hits: list[Any]) -> list[tuple[Any, list[Any]]]:
@@ -365,7 +390,9 @@ class SearchIndex:
 
     def _text_query(self, groups: list[TermGroup]) -> wq.Query:
         """Require the meaningful words (most of them, for a long question); single characters only add score."""
-        required = [g for g in groups if len(g.term) > 1 or g.term.isascii()]
+        # English words the glossary does not know can only match English titles and summaries
+        # (articles have none), so they add score but are never required.
+        required = [g for g in groups if (len(g.term) > 1 or g.term.isascii()) and not g.english]
         optional = [g for g in groups if g not in required]
         if not required:
             required, optional = optional, []
@@ -431,7 +458,7 @@ class SearchIndex:
                 weight *= SUPERSEDED_WEIGHT
             return (hit.score or 0.0) * weight
 
-        return sorted(hits, key=weighted, reverse=True)
+        return diversify(sorted(hits, key=weighted, reverse=True))
 
     def _facets(self, searcher: Searcher, main: wq.Query, flt: wq.Query | None) -> dict[str, list[tuple[str, int]]]:
         """Return facet counts (and the exact total), cached per query, filter and index generation.
