@@ -128,8 +128,11 @@ def understand(query: str, thesaurus: Thesaurus | None = None) -> QueryPlan:
     thesaurus = thesaurus or Thesaurus()
     simplified = to_simplified(query)
     converted = simplified != query
-    text = CONTRACTION.sub(lambda m: m.group(1) + " not", simplified) if re.search(r"[A-Za-z]", simplified) else simplified
-    english_groups, rest = thesaurus.english_groups(normalize(text)) if text is not simplified else ([], simplified)
+    english_groups: list[TermGroup] = []
+    rest = simplified
+    if re.search(r"[A-Za-z]", simplified):
+        text = CONTRACTION.sub(lambda m: m.group(1) + " not", simplified)
+        english_groups, rest = thesaurus.english_groups(normalize(text))
     groups: list[TermGroup] = list(english_groups)
     seen = {g.term for g in groups}
     for term in query_terms(rest):

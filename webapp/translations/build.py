@@ -42,7 +42,8 @@ def main() -> int:
         folder = HERE / lang / "LC_MESSAGES"
         folder.mkdir(parents=True, exist_ok=True)
         with (folder / "messages.po").open("wb") as handle:
-            write_po(handle, template, omit_header=True, sort_output=True)
+            # No source locations: their order follows the file system's, which differs between clones.
+            write_po(handle, template, omit_header=True, sort_output=True, no_location=True)
         with (folder / "messages.mo").open("wb") as handle:
             write_mo(handle, template)
     for line in missing:
