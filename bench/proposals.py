@@ -45,39 +45,5 @@ class ProposedSearch:
         """Run one query; return the total."""
         return self.index.search(q, filters=filters, page=page).total
 
-
-# -- build -----------------------------------------------------------------------------------------
-
-def apply_build_patches() -> None:
-    """Apply the changes proposed for indexer/build.py (and a Whoosh workaround) to this process.
-
-    1. Whoosh 2.7's ``W3PerDocReader._cached_reader`` caches a field's length column only when it
-       exists, so while a segment is flushed every posting of a field without lengths (every ID and
-       KEYWORD field) asks the file system again (``os.stat``): about 35 stats per document here.
-       Remembering the miss too removes them; a segment's files never change once written.
-    2. ``_add`` leaves out empty-string fields (an article has no court, cause, case number ...),
-       so Whoosh indexes no empty term for them.
-    """
-    from whoosh.codec import whoosh3
-
-    import indexer.build as build
-
-    original = whoosh3.W3PerDocReader._cached_reader
-    if getattr(original, "_kb_patched", False):
-        return
-
-    def cached_reader(self, fieldname, column):  # type: ignore[no-untyped-def]
-        readers = self._readers
-        if fieldname in readers:
-            return readers[fieldname]
-        reader = original(self, fieldname, column)
-        readers[fieldname] = reader  # None too: the column is not there, and will not appear
-        return reader
-
-    cached_reader._kb_patched = True  # type: ignore[attr-defined]
-    whoosh3.W3PerDocReader._cached_reader = cached_reader
-
-    def add(writer, doc):  # type: ignore[no-untyped-def]
-        writer.add_document(**{k: v for k, v in doc.items() if v is not None and v != ""})
-
-    build._add = add
+# The build proposals (a Whoosh stat-call workaround, no empty fields) are applied in the code
+# itself now: indexer/whoosh_fixes.py and indexer.build._add.

@@ -149,3 +149,23 @@ def stop(proc: subprocess.Popen) -> None:
 def chromium_path() -> str | None:
     """Return Debian's chromium binary, if installed."""
     return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+# Debian's chromium as root on this machine: no sandbox, and no background networking (its
+# connections would be refused by the closed network).
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """Launch headless Chromium through Playwright, once per test module."""
+    path = chromium_path()
+    if path is None:
+        pytest.fail("Debian's chromium is not installed: run `make deps` (apt-get install chromium).")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

@@ -450,8 +450,7 @@ def test_hostile_entries_run_no_script_in_chromium(tmp_path: Path, figures) -> N
     from playwright.sync_api import sync_playwright
 
     from indexer import build_index
-    from tests.conftest import chromium_path
-    from tests.test_browser import CHROMIUM_ARGS
+    from tests.conftest import CHROMIUM_ARGS, chromium_path
 
     path = chromium_path()
     assert path is not None, "Debian's chromium is not installed: run `make deps`."

@@ -10,26 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import chromium_path
-
 pytestmark = pytest.mark.browser
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
 ART_8_SECTIONS = ["一、检索主体", "二、检索时间", "三、检索平台", "四、检索方法", "五、检索结果", "六、类案裁判要点",
                   "七、待决案件争议焦点", "八、类案运用情况"]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    path = chromium_path()
-    if path is None:
-        pytest.fail("Debian's chromium is not installed: run `make deps` (apt-get install chromium).")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
