@@ -68,6 +68,7 @@ class BuildReport:
     build_dir: str = ""
 
     skipped: list[str] = field(default_factory=list)
+    loaded: list[Entry] = field(default_factory=list, repr=False)  # the entries read, for checks after the build
 
     def summary(self) -> str:
         """Return a one-line summary of the build."""
@@ -301,6 +302,7 @@ def build_index(content_dirs: list[Path] | Path, index_root: Path | str, *, clea
             copy_query_data(content_dirs, live)  # type: ignore[arg-type]
         report.problems = loaded.problems
         report.skipped = sorted(loaded.bad_paths)
+        report.loaded = loaded.entries
         report.checked = loaded.checked
         report.seconds = time.perf_counter() - started
         return report

@@ -100,8 +100,7 @@ def build_and_record(roots: list[Path], index_dir: Path, *, clean: bool = False,
 
     kwargs = {"cache": cache} if cache is not None else {}
     report = build_index(roots, index_dir, clean=clean, include_drafts=drafts, wait=wait, **kwargs)
-    entries = load_all(roots, include_drafts=drafts, cache=cache).entries
-    problems = _all_problems(report.problems, entries, roots)
+    problems = _all_problems(report.problems, report.loaded, roots)  # the build's entries: no second read
     write_problems(index_dir, problems, report.checked)
     return report, problems
 
