@@ -238,12 +238,20 @@ def child_query(task: dict[str, Any]) -> dict[str, Any]:
 
 
 def child_incremental(task: dict[str, Any]) -> dict[str, Any]:
-    """Edit one statute file, run an incremental build, time until a live searcher finds the edit."""
+    """Edit one statute file, run an incremental build, time until a live searcher finds the edit.
+
+    Two paths, ``repeat`` timed runs each: ``watcher``, one LoadCache passed to every build as
+    ``kb serve --watch`` keeps it (a first build warms it, not timed); ``cold``, no cache passed,
+    as a new ``kb index`` run (which reads what the previous build saved beside its manifest).
+    One more build of each path runs under cProfile, not timed.
+    """
     import cProfile
     import io
     import pstats
 
-    from indexer.build import build_index
+    from whoosh.index import open_dir
+
+    from indexer.build import build_index, current_build
     from indexer.search import SearchIndex
     from kb.links import StatuteResolver, load_repealed
     from kb.loader import load_all
@@ -251,40 +259,54 @@ def child_incremental(task: dict[str, Any]) -> dict[str, Any]:
     dirs = [Path(d) for d in task["dirs"]]
     out = Path(task["out"])
     target = Path(task["file"])
+    repeat = task.get("repeat", 3)
     index = SearchIndex(out)
     index.search("刷单")
     original = target.read_text(encoding="utf-8")
     lines = original.split("\n")
     line_no = next(i for i, line in enumerate(lines) if line.startswith("第"))
-    runs = []
-    profile_text = ""
+    counter = iter(range(10**6))
+
+    def edit_build_search(cache: dict | None, profiler: cProfile.Profile | None = None) -> dict[str, Any]:
+        marker = f"kbbench{next(counter)}z{os.getpid()}"
+        edited = lines.copy()
+        edited[line_no] = edited[line_no] + f"（{marker}）"
+        t0 = time.perf_counter()
+        target.write_text("\n".join(edited), encoding="utf-8")
+        if profiler:
+            profiler.enable()
+        report = build_index(dirs, out, wait=30, **({"cache": cache} if cache is not None else {}))
+        if profiler:
+            profiler.disable()
+        t1 = time.perf_counter()
+        found = 0
+        while time.perf_counter() - t1 < 30:
+            found = index.search(marker).total
+            if found:
+                break
+            time.sleep(0.01)
+        t2 = time.perf_counter()
+        segments = len(open_dir(str(current_build(out)))._segments())  # a drop shows a merge of small segments
+        return {"build_s": t1 - t0, "searchable_s": t2 - t0, "found": found, "mode": report.mode,
+                "updated": report.updated, "documents": report.documents, "segments": segments}
+
+    def profile_text(profiler: cProfile.Profile) -> str:
+        buffer = io.StringIO()
+        pstats.Stats(profiler, stream=buffer).sort_stats("cumulative").print_stats(14)
+        return buffer.getvalue()
+
+    paths: dict[str, dict[str, Any]] = {}
     try:
-        for i in range(task.get("repeat", 3)):
-            marker = f"kbbench{i}z{os.getpid()}"
-            edited = lines.copy()
-            edited[line_no] = edited[line_no] + f"（{marker}）"
-            profiler = cProfile.Profile() if i == task.get("repeat", 3) - 1 else None
-            t0 = time.perf_counter()
-            target.write_text("\n".join(edited), encoding="utf-8")
-            if profiler:
-                profiler.enable()
-            report = build_index(dirs, out, wait=30)
-            if profiler:
-                profiler.disable()
-            t1 = time.perf_counter()
-            found = 0
-            while time.perf_counter() - t1 < 30:
-                found = index.search(marker).total
-                if found:
-                    break
-                time.sleep(0.01)
-            t2 = time.perf_counter()
-            runs.append({"build_s": t1 - t0, "searchable_s": t2 - t0, "found": found, "mode": report.mode,
-                         "updated": report.updated, "documents": report.documents})
-            if profiler:
-                buffer = io.StringIO()
-                pstats.Stats(profiler, stream=buffer).sort_stats("cumulative").print_stats(14)
-                profile_text = buffer.getvalue()
+        for name in ("watcher", "cold"):
+            cache: dict | None = None
+            if name == "watcher":
+                cache = {}
+                build_index(dirs, out, wait=30, cache=cache)  # warm the cache, as `kb serve --watch` does on start
+            runs = [edit_build_search(cache) for _ in range(repeat)]
+            profiler = cProfile.Profile()
+            edit_build_search(cache, profiler)
+            paths[name] = {"runs": runs, "searchable_s": statistics.median(r["searchable_s"] for r in runs),
+                           "build_s": statistics.median(r["build_s"] for r in runs), "profile": profile_text(profiler)}
     finally:
         target.write_text(original, encoding="utf-8")
         t0 = time.perf_counter()
@@ -296,9 +318,10 @@ def child_incremental(task: dict[str, Any]) -> dict[str, Any]:
     t0 = time.perf_counter()
     StatuteResolver(loaded.entries, load_repealed(dirs))
     resolver_s = time.perf_counter() - t0
-    return {"runs": runs, "searchable_s": statistics.median(r["searchable_s"] for r in runs),
-            "build_s": statistics.median(r["build_s"] for r in runs), "revert_s": revert_s,
-            "load_all_s": load_s, "resolver_s": resolver_s, "entries": len(loaded.entries), "profile": profile_text}
+    watcher, cold = paths["watcher"], paths["cold"]
+    return {"watcher": watcher, "cold": cold, "searchable_s": watcher["searchable_s"], "build_s": watcher["build_s"],
+            "cold_searchable_s": cold["searchable_s"], "revert_s": revert_s, "load_all_s": load_s, "resolver_s": resolver_s,
+            "entries": len(loaded.entries)}
 
 
 def child_segment(task: dict[str, Any]) -> dict[str, Any]:
@@ -561,7 +584,8 @@ def bench_scale(scale: Scale, engines: list[str], args: argparse.Namespace) -> d
         res["incremental"] = run_child({"task": "incremental", "scale": scale.name, "dirs": [str(d) for d in scale.dirs],
                                         "out": str(ours), "file": str(target), "repeat": 3}, timeout=900)
         if "error" not in res["incremental"]:
-            log(f"  incremental: searchable after {res['incremental']['searchable_s']:.2f} s (median of 3)")
+            log(f"  incremental: searchable after {res['incremental']['searchable_s']:.2f} s with the watcher's cache, "
+                f"{res['incremental']['cold_searchable_s']:.2f} s cold (medians of 3)")
     res["seconds"] = time.perf_counter() - started
     previous_file = OUT / f"results-{scale.name}.json"
     if previous_file.is_file():  # keep what an earlier run measured and this one did not
@@ -669,7 +693,8 @@ def target_table(b: dict[str, Any]) -> list[str]:
         ("in-process query p50 ≤ 10 ms", q.get("p50"), q.get("p50", 1e9) <= TARGETS["query_p50_ms"], "ms"),
         ("in-process query p95 ≤ 50 ms", q.get("p95"), q.get("p95", 1e9) <= TARGETS["query_p95_ms"], "ms"),
         ("HTTP p95 ≤ 100 ms at 8 clients", main.get("p95"), main.get("p95", 1e9) <= TARGETS["http_p95_ms"], "ms"),
-        ("edited file searchable ≤ 1 s", inc.get("searchable_s"), inc.get("searchable_s", 1e9) <= TARGETS["update_s"], "s"),
+        ("edited file searchable ≤ 1 s (`kb serve --watch`: load cache kept across builds)", (inc.get("watcher") or {}).get("searchable_s"),
+         (inc.get("watcher") or {}).get("searchable_s", 1e9) <= TARGETS["update_s"], "s"),
         ("server ready ≤ 3 s (median of 3 cold starts)", http.get("ready_median_s"), (http.get("ready_median_s") or 1e9) <= TARGETS["ready_s"], "s"),
         ("serving memory ≤ 600 MB (largest worker RSS)", main.get("rss_max_mb"), main.get("rss_max_mb", 1e9) <= TARGETS["rss_mb"], "MB"),
     ]
@@ -736,14 +761,27 @@ def scale_section(res: dict[str, Any]) -> list[str]:
     inc = res.get("incremental")
     if inc and "error" not in inc:
         full = res["builds"].get("ours", {}).get("seconds")
+        # Results saved before the watcher path was measured hold one path, the cold one, at the top level.
+        paths = {name: inc[name] for name in ("watcher", "cold") if name in inc} or {"cold": inc}
         lines += ["### Incremental update (edit one statute file, `build_index` incremental, poll a live SearchIndex)", "",
-                  "| run | build s | searchable after s | mode | updated files | documents written |", "|---|---:|---:|---|---:|---:|"]
-        for i, r in enumerate(inc["runs"], 1):
-            lines.append(f"| {i} | {r['build_s']:.2f} | {r['searchable_s']:.2f} | {r['mode']} | {r['updated']} | {r['documents']} |")
-        lines += ["", f"Median searchable after {inc['searchable_s']:.2f} s ({ratio(inc['searchable_s'], full)} of a full build). "
-                  f"Of that, loading and hashing all {inc['entries']:,} entries (`load_all`) alone takes {inc['load_all_s']:.2f} s and "
-                  f"building the StatuteResolver {inc['resolver_s']:.2f} s.", "", "<details><summary>profile of one incremental build</summary>", "",
-                  "```", inc.get("profile", "").strip()[:6000], "```", "</details>", ""]
+                  "Two paths: **watcher**, one `LoadCache` passed to every build, as `kb serve --watch` keeps it (a first build "
+                  "warms it, not timed); **cold**, no cache passed, as a new `kb index` run, which reads the files' cache the "
+                  "previous build saved beside its manifest (`entries.pickle`). A drop in segments shows a merge of the small "
+                  "segments incremental updates leave (Whoosh's MERGE_SMALL, in a commit after the update's).", "",
+                  "| path | run | build s | searchable after s | mode | updated files | documents written | segments after |",
+                  "|---|---:|---:|---:|---|---:|---:|---:|"]
+        for name, figures in paths.items():
+            for i, r in enumerate(figures["runs"], 1):
+                lines.append(f"| {name} | {i} | {r['build_s']:.2f} | {r['searchable_s']:.2f} | {r['mode']} | {r['updated']} | "
+                             f"{r['documents']} | {r.get('segments', '–')} |")
+        medians = "; ".join(f"{name} {figures['searchable_s']:.2f} s" + (f" ({figures['searchable_s'] / full:.2%} of a full build)" if full else "")
+                            for name, figures in paths.items())
+        lines += ["", f"Median searchable after: {medians}. Without any cache, loading and hashing all {inc['entries']:,} entries "
+                  f"(`load_all`) takes {inc['load_all_s']:.2f} s and building the StatuteResolver (which splits every statute "
+                  f"into articles) {inc['resolver_s']:.2f} s.", ""]
+        for name, figures in paths.items():
+            lines += [f"<details><summary>profile of one incremental build ({name} path)</summary>", "",
+                      "```", figures.get("profile", "").strip()[:6000], "```", "</details>", ""]
     elif inc:
         lines += ["### Incremental update", "", f"failed: {inc['error']}", ""]
     return lines

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 ARTICLE_START = re.compile(r"^(第[一二三四五六七八九十百千零〇两\d]+条(?:之[一二三四五六七八九十]+)?)[ \u3000]")
@@ -79,7 +80,21 @@ class Entry:
     @property
     def articles(self) -> list[Article]:
         """Return the statute's articles, in order (empty for other types)."""
-        return split_articles(self.body) if self.type == "statute" else []
+        return list(self._articles)
+
+    @cached_property
+    def _articles(self) -> tuple[Article, ...]:
+        # Split once per entry: the body never changes, and a statute corpus holds 150,000 articles.
+        return tuple(split_articles(self.body)) if self.type == "statute" else ()
+
+    @cached_property
+    def article_labels(self) -> frozenset[str]:
+        """Return the labels of the statute's articles (第一条, 第十七条之一, ...)."""
+        return frozenset(a.label for a in self._articles)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Pickle the fields and the small cached labels; the articles are split again on demand.
+        return {k: v for k, v in self.__dict__.items() if k != "_articles"}
 
     def line_of(self, name: str) -> int:
         """Return the file line of front-matter field ``name`` (1 if it is absent)."""

@@ -85,12 +85,12 @@ class StatuteResolver:
     def __init__(self, entries: Iterable[Entry], repealed: dict[str, dict] | None = None) -> None:
         self.repealed = repealed or {}
         by_title: dict[str, list[Entry]] = defaultdict(list)
-        self.labels: dict[str, set[str]] = {}
+        self.labels: dict[str, frozenset[str]] = {}
         for entry in entries:
             if entry.type != "statute":
                 continue
             by_title[short_title(entry.short_title or entry.title)].append(entry)
-            self.labels[entry.id] = {a.label for a in entry.articles}
+            self.labels[entry.id] = entry.article_labels  # computed once per entry, kept with it
         self.by_title = {t: sorted(es, key=lambda e: e.version_on or "", reverse=True) for t, es in by_title.items()}
 
     def resolve(self, citation: Citation) -> str | None:

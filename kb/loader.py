@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import hashlib
 import os
+import pickle
 import re
 import stat
+import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
+
+import frontmatter
+import yaml
 
 from kb.entry import Entry
 from kb.fields import FIELDS_BY_NAME, FieldError
@@ -120,33 +128,70 @@ def iter_content_files(root: Path) -> list[Path]:
     """Return the Markdown files below ``root`` in a stable order, skipping ``_`` folders and READMEs."""
     if root.is_file():
         return [root]
-    found = []
+    return [Path(folder) / name for folder, name in _walk_content(root)]
+
+
+def _walk_content(root: Path) -> Iterator[tuple[str, str]]:
+    """Yield (folder, file name) of each Markdown file below ``root``, in iter_content_files's order."""
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith(("_", ".")))
         for name in sorted(filenames):
             if name.endswith(".md") and name.lower() != "readme.md" and not name.startswith("."):
-                found.append(Path(dirpath) / name)
-    return found
+                yield dirpath, name
 
 
-LoadCache = dict[str, tuple[tuple[int, int], "Entry | None", list[Problem]]]
+def _content_files_shown(root: Path) -> Iterator[tuple[str, str]]:
+    """Yield (absolute path, display path) of each content file below ``root``, in iter_content_files's order.
+
+    Absolute, so that a cache serves a folder named either way; display_path() once per folder, not per file.
+    """
+    cwd = os.getcwd()
+    if root.is_file():
+        yield os.path.join(cwd, root), display_path(root)
+        return
+    folder, absolute, prefix = None, "", ""
+    for dirpath, name in _walk_content(root):
+        if dirpath != folder:
+            folder, absolute, prefix = dirpath, os.path.join(cwd, dirpath), display_path(dirpath)
+            prefix = "" if prefix == "." else prefix if prefix.endswith("/") else prefix + "/"
+        yield os.path.join(absolute, name), prefix + name
+
+
+class CachedFile(NamedTuple):
+    """What loading one file gave, and the file's state when it was read."""
+
+    stamp: tuple[int, int, int, int]  # modification time (ns), size, inode, status-change time (ns)
+    shown: str  # the path in messages: relative to the working directory, which may change
+    strict: bool
+    entry: Entry | None
+    problems: list[Problem]
+
+
+LoadCache = dict[str, CachedFile]
+
+
+def _stamp(info: os.stat_result) -> tuple[int, int, int, int]:
+    # Size and both times: an editor that rewrites a file in place keeps its inode, one that saves
+    # by renaming changes it; the status-change time cannot be set back by touch or rsync.
+    return (info.st_mtime_ns, info.st_size, info.st_ino, info.st_ctime_ns)
 
 
 def load_all(roots: list[Path] | Path, *, strict: bool = False, include_drafts: bool = True,
              cache: LoadCache | None = None) -> LoadReport:
     """Load every entry below ``roots``; duplicate ids and links leaving a root are problems.
 
-    With ``cache`` (kept by a long-running process such as ``kb serve --watch``), a file whose
-    modification time and size are unchanged is not read again.
+    With ``cache`` (kept by a long-running process such as ``kb serve --watch``, or read by
+    ``read_load_cache``), a file whose modification time, size, inode and status-change time are
+    unchanged is not read again; the cache then holds the files found, and no others.
     """
     if isinstance(roots, Path):
         roots = [roots]
     report = LoadReport()
     seen: dict[str, Entry] = {}
+    found: set[str] = set()
     for root in roots:
         root_resolved = root.resolve()
-        for path in iter_content_files(root):
-            shown = display_path(path)
+        for key, shown in _content_files_shown(root):
             report.checked += 1
             try:
                 shown.encode("utf-8")
@@ -154,9 +199,13 @@ def load_all(roots: list[Path] | Path, *, strict: bool = False, include_drafts: 
                 shown = shown.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
                 report.problems.append(Problem(shown, 1, "file", "name is not valid UTF-8.", "Rename the file in UTF-8."))
                 continue
-            if path.is_symlink():
+            try:
+                info: os.stat_result | None = os.lstat(key)
+            except OSError:
+                info = None
+            if info is not None and stat.S_ISLNK(info.st_mode):
                 try:
-                    target = path.resolve(strict=True)
+                    target = Path(key).resolve(strict=True)
                 except (OSError, RuntimeError):  # dangling, or a loop (RuntimeError on Python 3.11)
                     report.problems.append(Problem(shown, 1, "file", "is a broken link or a link loop.",
                                                    "Remove the link, or copy the file into the content folder."))
@@ -165,20 +214,22 @@ def load_all(roots: list[Path] | Path, *, strict: bool = False, include_drafts: 
                     report.problems.append(Problem(shown, 1, "file", f"is a link to '{target}', outside the content folder.",
                                                    "Copy the file into the content folder instead of linking to it."))
                     continue
-            if cache is not None:
                 try:
-                    info = path.stat()
-                    stamp = (info.st_mtime_ns, info.st_size)
+                    info = os.stat(key)
                 except OSError:
-                    stamp = (0, -1)
-                cached = cache.get(str(path))
-                if cached is not None and cached[0] == stamp:
-                    entry, problems = cached[1], cached[2]
-                else:
-                    entry, problems = load_entry(path, strict=strict, shown=shown)
-                    cache[str(path)] = (stamp, entry, problems)
+                    info = None
+            cached = cache.get(key) if cache is not None and info is not None else None
+            if cached is not None and cached.stamp == _stamp(info) and cached.shown == shown and cached.strict == strict:  # type: ignore[arg-type]
+                entry, problems = cached.entry, cached.problems
             else:
-                entry, problems = load_entry(path, strict=strict, shown=shown)
+                # The state is taken before the file is read: a change while it is read shows next time.
+                entry, problems = load_entry(Path(key), strict=strict, shown=shown)
+                if cache is not None:
+                    if info is None:
+                        cache.pop(key, None)
+                    else:
+                        cache[key] = CachedFile(_stamp(info), shown, strict, entry, problems)
+            found.add(key)
             report.problems.extend(problems)
             if entry is None:
                 continue
@@ -190,5 +241,58 @@ def load_all(roots: list[Path] | Path, *, strict: bool = False, include_drafts: 
             seen[entry.id] = entry
             if include_drafts or not entry.is_draft:
                 report.entries.append(entry)
+    if cache is not None:
+        for key in cache.keys() - found:  # deleted files, or files outside these roots
+            del cache[key]
     report.problems.sort()
     return report
+
+
+CACHE_FORMAT = 1
+
+
+@functools.cache
+def _code_fingerprint() -> str:
+    """Return a hash of what parsing depends on: this package's code, Python and the YAML library."""
+    digest = hashlib.sha256(f"{CACHE_FORMAT} {sys.version} {yaml.__version__}".encode())
+    package = Path(__file__).parent
+    for path in [*sorted(package.rglob("*.py")), Path(frontmatter.__file__)]:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def read_load_cache(path: Path) -> LoadCache:
+    """Return the load cache saved at ``path``; an empty one if it is missing, damaged or saved by other code.
+
+    The file is a pickle: keep it where only ``kb index`` writes, as the index itself.
+    """
+    try:
+        with open(path, "rb") as handle:
+            data = pickle.load(handle)
+        if not isinstance(data, dict) or data.get("fingerprint") != _code_fingerprint() or not isinstance(data.get("files"), dict):
+            return {}
+    except Exception:  # noqa: BLE001 - a damaged cache is no cache: every file is read again
+        return {}
+    files = data["files"]
+    if not all(isinstance(key, str) and isinstance(value, CachedFile) for key, value in files.items()):
+        return {}
+    return files
+
+
+def save_load_cache(cache: LoadCache, path: Path, *, settled_before_ns: int) -> None:
+    """Save ``cache`` to ``path`` atomically, leaving out files changed at or after ``settled_before_ns``.
+
+    A file changed just before it was read may change again within the same timestamp tick and
+    keep its size, so a later run could not tell; such files are read again next time. A failure
+    to save is ignored: the cache only saves time, and the build it follows has succeeded.
+    """
+    files = {key: value for key, value in cache.items() if max(value.stamp[0], value.stamp[3]) < settled_before_ns}
+    for stale in path.parent.glob(path.name + ".*.tmp"):  # left by a killed run
+        stale.unlink(missing_ok=True)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as handle:
+            pickle.dump({"fingerprint": _code_fingerprint(), "files": files}, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except Exception:  # noqa: BLE001 - disk full, or a value pickle cannot take: no cache, next run reads every file
+        tmp.unlink(missing_ok=True)

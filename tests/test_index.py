@@ -233,3 +233,111 @@ def test_court_level_facet(built) -> None:  # type: ignore[no-untyped-def]
     page = index.search("", filters={"type": "ruling"})
     assert dict(page.facets["court_level"]) == {"基层": 2, "中级": 1}
     assert ids(index.search("", filters={"court_level": "中级"})) == ["appeal"]
+
+
+# -- caches across builds: correct, not fast (speed is measured in bench/perf.py) ----------------
+
+XIAOBAO = "statutes/xiaobao.md"
+CITES_57 = "rulings/cites.md"
+
+
+@pytest.fixture
+def counted_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record the files load_all reads and parses (not those it takes from a cache)."""
+    import kb.loader
+
+    read: list[str] = []
+    original = kb.loader.load_entry
+
+    def load_entry(path, **kwargs):  # type: ignore[no-untyped-def]
+        read.append(Path(path).relative_to(path.parents[1]).as_posix())
+        return original(path, **kwargs)
+
+    monkeypatch.setattr(kb.loader, "load_entry", load_entry)
+    return read
+
+
+def test_watch_cache_rereads_changed_files_and_resolves_new_articles(content_dir, tmp_path: Path, counted_reads) -> None:  # type: ignore[no-untyped-def]
+    cites = entry_text(title="引用第五十七条案", body="依《消费者权益保护法》第五十七条处理。")
+    root = content_dir({**CORPUS, CITES_57: cites})
+    index_dir = tmp_path / "index"
+    cache: dict = {}  # as `kb serve --watch` keeps it
+    build_index([root], index_dir, clean=True, cache=cache)
+    index = SearchIndex(index_dir)
+    assert len(counted_reads) == len(CORPUS) + 1
+    assert index.get_entry("cites")["links"] == {}  # the statute has no 第五十七条 yet
+
+    statute = root / XIAOBAO
+    statute.write_text(statute.read_text(encoding="utf-8") + "\n第五十七条 新增的条文：平台连带责任。\n", encoding="utf-8")
+    counted_reads.clear()
+    report = build_index([root], index_dir, cache=cache)
+    assert counted_reads == [XIAOBAO]  # the others come from the cache
+    assert (report.mode, report.updated, report.documents) == ("incremental", 1, 1 + 3)
+    assert ids(index.search("平台连带责任")) == ["xiaobao#第五十七条"]
+
+    (root / CITES_57).write_text(cites.replace("处理。", "处理，判决如下。"), encoding="utf-8")
+    counted_reads.clear()
+    build_index([root], index_dir, cache=cache)
+    assert counted_reads == [CITES_57]
+    assert index.get_entry("cites")["links"] == {"消费者权益保护法#第五十七条": "xiaobao#第五十七条"}
+
+    counted_reads.clear()
+    again = build_index([root], index_dir, cache=cache)
+    assert counted_reads == [] and again.documents == 0
+
+
+def test_saved_load_cache_is_used_checked_and_survives_damage(content_dir, tmp_path: Path, counted_reads,  # type: ignore[no-untyped-def]
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    import indexer.build
+
+    monkeypatch.setattr(indexer.build, "SETTLE_NS", 0)  # the files were written just now; trust their times
+    root = content_dir(CORPUS)
+    index_dir = tmp_path / "index"
+    build_index([root], index_dir, clean=True)  # no cache passed: as a new `kb index` process
+    saved = indexer.build.current_build(index_dir) / indexer.build.LOAD_CACHE
+    assert saved.is_file()
+
+    (root / "rulings" / "appeal.md").write_text(entry_text(title="外卖配送费二审案", body="改写后的正文：估算价格。"), encoding="utf-8")
+    counted_reads.clear()
+    report = build_index([root], index_dir)
+    assert counted_reads == ["rulings/appeal.md"]
+    assert report.updated == 1 and report.problems == []
+    assert ids(SearchIndex(index_dir).search("估算价格")) == ["appeal"]
+
+    for damage in (b"not a pickle", saved.read_bytes()[: saved.stat().st_size // 2], b""):
+        saved.write_bytes(damage)
+        (root / "rulings" / "appeal.md").write_text(entry_text(title="外卖配送费二审案", body=f"又改了一次：{len(damage)}。"), encoding="utf-8")
+        counted_reads.clear()
+        report = build_index([root], index_dir)  # a damaged cache is no cache: everything is read again
+        assert sorted(counted_reads) == sorted(CORPUS) and report.updated == 1 and report.problems == []
+        assert ids(SearchIndex(index_dir).search(f"又改了一次 {len(damage)}")) == ["appeal"]
+
+
+def test_files_changed_just_before_a_build_are_not_saved(content_dir, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import time
+
+    from kb.loader import load_all, read_load_cache, save_load_cache
+
+    root = content_dir(CORPUS)
+    cache: dict = {}
+    load_all(root, cache=cache)
+    save_load_cache(cache, tmp_path / "entries.pickle", settled_before_ns=time.time_ns() - 3600 * 10**9)
+    assert read_load_cache(tmp_path / "entries.pickle") == {}  # all written within the hour: could change unseen
+    save_load_cache(cache, tmp_path / "entries.pickle", settled_before_ns=time.time_ns() + 10**9)
+    assert read_load_cache(tmp_path / "entries.pickle") == cache
+    assert read_load_cache(tmp_path / "missing.pickle") == {}
+
+
+def test_small_segments_of_incremental_updates_are_merged(built) -> None:  # type: ignore[no-untyped-def]
+    from whoosh.index import open_dir
+
+    from indexer.build import current_build
+
+    root, index_dir = built
+    index = SearchIndex(index_dir)
+    for i in range(10):
+        (root / "rulings" / "appeal.md").write_text(entry_text(title="外卖配送费二审案", body=f"第{i}次修改的正文{'。' * i}"), encoding="utf-8")
+        build_index([root], index_dir)
+        assert ids(index.search(f"第{i}次修改")) == ["appeal"]
+    assert index.count() == 5 + 2
+    assert len(open_dir(str(current_build(index_dir)))._segments()) <= 5
