@@ -341,3 +341,61 @@ def test_small_segments_of_incremental_updates_are_merged(built) -> None:  # typ
         assert ids(index.search(f"第{i}次修改")) == ["appeal"]
     assert index.count() == 5 + 2
     assert len(open_dir(str(current_build(index_dir)))._segments()) <= 5
+
+
+# -- posting arrays (indexer/docsets.py) against Whoosh's own matchers ------------------------------
+
+PARITY_QUERIES = ["刷单 赔偿", "好评返现", "网络购物 举证", "无障碍电影", "未成年人 打赏 退款", "合同", "商家让我好评返现合法吗",
+                  "平台 责任 个人信息 删除", "copyright fair use", "著作权 合理使用 电影", "第十七条", "消费者"]
+
+
+@pytest.mark.parametrize("text", PARITY_QUERIES)
+def test_array_scores_and_matches_equal_whooshs(content_search, text: str) -> None:  # type: ignore[no-untyped-def]
+    from whoosh import query as wq
+
+    from indexer.query import understand
+
+    searcher = content_search.searcher()
+    view = content_search.view(searcher)
+    main = content_search._text_query(understand(text, content_search.thesaurus).groups)
+    ids, scores = view.scored(main)
+    ours = view.top(ids, scores, 100)
+    theirs = [(hit.score, hit.docnum) for hit in searcher.search(main, limit=100)]
+    assert ours, text
+    assert [doc for _, doc in ours] == [doc for _, doc in theirs]
+    assert [score for score, _ in ours] == pytest.approx([score for score, _ in theirs], rel=1e-12)
+    assert view.docs(main).tolist() == sorted(searcher.docs_for_query(main))
+    statutes = wq.And([wq.Term("type", "statute"), wq.Not(wq.Term("kind", "entry"))])
+    assert view.docs(statutes).tolist() == sorted(searcher.docs_for_query(statutes))
+
+
+def test_array_facet_counts_equal_whooshs_grouping(content_search) -> None:  # type: ignore[no-untyped-def]
+    from whoosh import sorting
+
+    from indexer.search import FACET_FIELDS
+
+    searcher = content_search.searcher()
+    view = content_search.view(searcher)
+    from indexer.query import understand
+
+    main = content_search._text_query(understand("合同", content_search.thesaurus).groups)
+    facets = {name: sorting.FieldFacet(name, allow_overlap=False) for name in FACET_FIELDS}
+    grouped = searcher.search(main, groupedby=facets, limit=None, scored=False)
+    docs = view.docs(main)
+    assert len(docs) == grouped.scored_length() > 0
+    for name in FACET_FIELDS:
+        expected = {value: len(ids) for value, ids in grouped.groups(name).items() if value not in (None, "")}
+        assert dict(view.counts(docs, name)) == expected, name
+
+
+def test_arrays_follow_incremental_updates_and_deletions(built) -> None:  # type: ignore[no-untyped-def]
+    root, index_dir = built
+    index = SearchIndex(index_dir)
+    assert ids(index.search("估算价格")) == []
+    (root / "rulings" / "appeal.md").write_text(entry_text(title="外卖配送费二审案", body="估算价格不是要约。"), encoding="utf-8")
+    build_index([root], index_dir)
+    assert ids(index.search("估算价格")) == ["appeal"]  # a new segment, read on the next search
+    (root / "rulings" / "appeal.md").unlink()
+    build_index([root], index_dir)
+    page = index.search("估算价格")
+    assert ids(page) == [] and page.total == 0  # the deleted document is gone from matches and counts

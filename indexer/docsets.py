@@ -1,0 +1,407 @@
+"""Posting lists as numpy arrays: which documents match, facet counts, and BM25F scores.
+
+Whoosh answers a query by stepping a tree of Python matchers one document at a time. At scale
+(b) (150,000 documents) a common word or a question matches 10^4-10^5 documents, and that
+stepping was most of a query's time: scoring them, counting them for the total, and counting
+them again per facet. Here each term's posting list is read from Whoosh's files once, block by
+block, into arrays (document numbers and weights), and a query tree is evaluated with numpy:
+
+* :meth:`IndexView.docs` - the documents a query matches (exactly what Whoosh matches);
+* :meth:`IndexView.scored` - the same documents with Whoosh's own BM25F score: the same
+  formula, the same global statistics (``Searcher.idf``, ``avg_field_length``), the same
+  one-byte field lengths and float32 weights read from the index. tests/test_index.py checks the
+  ranking against Whoosh's;
+* :meth:`IndexView.counts` - facet counts, one ``bincount`` over a column's value codes.
+
+Arrays are cached per *segment*, and segments never change once written (deletions are applied
+at query time from each segment's deleted set). An incremental update adds a small segment, so
+only that segment is read again: the big ones stay cached across commits.
+
+Query types this module does not model (phrases, for example, from ``syntax=1``) raise
+:class:`Unsupported`, and the caller asks Whoosh itself.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import Any
+
+import numpy as np
+from whoosh import query as wq
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
+from whoosh.scoring import BM25F
+from whoosh.searching import Searcher
+from whoosh.util.numeric import byte_to_length
+
+TERM_CACHE_BYTES = 96 * 1024 * 1024  # posting arrays kept (ids int32 + weights float32: ~12 M postings)
+EMPTY_IDS = np.zeros(0, dtype=np.int32)
+EMPTY_SCORES = np.zeros(0, dtype=np.float64)
+_LENGTH_OF_BYTE = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
+
+
+class Unsupported(Exception):
+    """A query this module does not evaluate; ask Whoosh."""
+
+
+class PostingArrays:
+    """Per-segment arrays of one index, shared by every thread that searches it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._terms: OrderedDict[tuple[str, str, bytes], tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self._term_bytes = 0
+        self._lengths: dict[tuple[str, str], np.ndarray] = {}  # (segment, field) -> field length per document
+        self._codes: dict[tuple[str, str], np.ndarray] = {}  # (segment, field) -> value code per document
+        self._values: dict[str, list[Any]] = {}  # field -> value per code (code 0: no value)
+        self._value_codes: dict[str, dict[Any, int]] = {}
+        self._live: dict[tuple[str, int], np.ndarray | None] = {}
+        self._joined: dict[tuple, np.ndarray] = {}  # (index state, kind, field) -> array over the whole index
+        self._segments_seen: set[str] = set()
+
+    def view(self, searcher: Searcher) -> IndexView:
+        """Return a view for one search, over the calling thread's own searcher."""
+        view = IndexView(self, searcher)
+        segments = {s[0] for s in view.segments}
+        if segments != self._segments_seen:
+            if self._segments_seen:
+                self.forget_segments(segments)
+            self._segments_seen = segments
+        return view
+
+    def forget_segments(self, keep: set[str]) -> None:
+        """Drop the arrays of segments no longer in the index (merged away)."""
+        with self._lock:
+            for cache in (self._lengths, self._codes):
+                for key in [k for k in cache if k[0] not in keep]:
+                    del cache[key]
+            for key in [k for k in self._terms if k[0] not in keep]:
+                ids, weights = self._terms.pop(key)
+                self._term_bytes -= ids.nbytes + weights.nbytes
+            for key in [k for k in self._live if k[0] not in keep]:
+                del self._live[key]
+            self._joined = {k: v for k, v in self._joined.items() if set(k[0][: len(k[0]) // 2]) <= keep}
+
+    # -- per segment ------------------------------------------------------------------------------
+
+    def segment_postings(self, segment_id: str, reader: Any, fieldname: str, btext: bytes) -> tuple[np.ndarray, np.ndarray]:
+        """Return (local document numbers, weights) of a term in one segment, deleted documents included."""
+        key = (segment_id, fieldname, btext)
+        with self._lock:
+            cached = self._terms.get(key)
+            if cached is not None:
+                self._terms.move_to_end(key)
+                return cached
+        if (fieldname, btext) not in reader:
+            result = (EMPTY_IDS, np.zeros(0, dtype=np.float32))
+        else:
+            matcher = reader._terms.matcher(fieldname, btext, reader.schema[fieldname].format)  # noqa: SLF001 - without the deletion filter
+            if isinstance(matcher, W3LeafMatcher):
+                id_blocks, weight_blocks = [], []
+                while matcher.is_active():
+                    matcher._read_ids()  # noqa: SLF001 - whole blocks, not one posting at a time
+                    matcher._read_weights()  # noqa: SLF001
+                    id_blocks.append(np.asarray(matcher._ids, dtype=np.int32))  # noqa: SLF001
+                    weight_blocks.append(np.asarray(matcher._weights, dtype=np.float32))  # noqa: SLF001
+                    matcher._next_block()  # noqa: SLF001
+                result = (np.concatenate(id_blocks), np.concatenate(weight_blocks))
+            else:
+                ids, weights = [], []
+                while matcher.is_active():
+                    ids.append(matcher.id())
+                    weights.append(matcher.weight())
+                    matcher.next()
+                result = (np.asarray(ids, dtype=np.int32), np.asarray(weights, dtype=np.float32))
+        with self._lock:
+            self._terms[key] = result
+            self._term_bytes += result[0].nbytes + result[1].nbytes
+            while self._term_bytes > TERM_CACHE_BYTES and len(self._terms) > 1:
+                _key, (old_ids, old_weights) = self._terms.popitem(last=False)
+                self._term_bytes -= old_ids.nbytes + old_weights.nbytes
+        return result
+
+    def segment_live(self, segment_id: str, reader: Any) -> np.ndarray | None:
+        """Return a boolean mask of the segment's live documents, or None if none is deleted."""
+        deleted = reader.deleted_docs_set if reader.has_deletions() else frozenset()
+        key = (segment_id, len(deleted))
+        with self._lock:
+            if key in self._live:
+                return self._live[key]
+        mask = None
+        if deleted:
+            mask = np.ones(reader.doc_count_all(), dtype=bool)
+            mask[np.fromiter(deleted, dtype=np.int64)] = False
+        with self._lock:
+            self._live[key] = mask
+        return mask
+
+    def segment_lengths(self, segment_id: str, reader: Any, fieldname: str) -> np.ndarray:
+        """Return the field's length per document of one segment, as Whoosh's scorer reads it."""
+        key = (segment_id, fieldname)
+        with self._lock:
+            cached = self._lengths.get(key)
+        if cached is not None:
+            return cached
+        count = reader.doc_count_all()
+        column = reader._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)  # noqa: SLF001
+        if column is None:
+            lengths = np.ones(count, dtype=np.float64)
+        else:
+            codes = np.fromiter((column[i] for i in range(count)), dtype=np.uint8, count=count)
+            lengths = _LENGTH_OF_BYTE[codes]
+        with self._lock:
+            self._lengths[key] = lengths
+        return lengths
+
+    def segment_codes(self, segment_id: str, reader: Any, fieldname: str) -> np.ndarray:
+        """Return the value code per document of one segment, for a sortable (column) field."""
+        key = (segment_id, fieldname)
+        with self._lock:
+            cached = self._codes.get(key)
+        if cached is not None:
+            return cached
+        count = reader.doc_count_all()
+        codes = np.zeros(count, dtype=np.int32)
+        if reader.has_column(fieldname):
+            with self._lock:
+                values = self._values.setdefault(fieldname, [None])
+                index = self._value_codes.setdefault(fieldname, {None: 0, "": 0})
+            for docnum, value in enumerate(reader.column_reader(fieldname)):
+                code = index.get(value)
+                if code is None:
+                    with self._lock:
+                        code = index.get(value)
+                        if code is None:
+                            code = index[value] = len(values)
+                            values.append(value)
+                if code:
+                    codes[docnum] = code
+        with self._lock:
+            self._codes[key] = codes
+        return codes
+
+    def values(self, fieldname: str) -> list[Any]:
+        """Return the value of each code of a column field."""
+        return self._values.get(fieldname, [None])
+
+
+class IndexView:
+    """One search's view of the index: the searcher's segments, with their offsets and deletions."""
+
+    def __init__(self, arrays: PostingArrays, searcher: Searcher) -> None:
+        self.arrays = arrays
+        self.searcher = searcher
+        self.size = searcher.doc_count_all()
+        self.segments = []
+        for sub, offset in searcher.subsearchers or [(searcher, 0)]:
+            reader = sub.reader()
+            segment_id = reader.segment().segment_id()
+            self.segments.append((segment_id, reader, offset, arrays.segment_live(segment_id, reader)))
+        self.key = tuple(s[0] for s in self.segments) + tuple(int(s[3] is not None and (~s[3]).sum()) for s in self.segments)
+        weighting = searcher.weighting
+        if not isinstance(weighting, BM25F) or weighting._field_B:  # noqa: SLF001
+            raise Unsupported("only the default BM25F weighting is modelled")
+        self.B, self.K1 = weighting.B, weighting.K1
+
+    # -- matching ---------------------------------------------------------------------------------
+
+    def docs(self, q: wq.Query | None) -> np.ndarray:
+        """Return the sorted numbers of the live documents ``q`` matches (all of them for None)."""
+        if q is None or isinstance(q, wq.Every):
+            return self._every()
+        if q is wq.NullQuery or isinstance(q, type(wq.NullQuery)):
+            return EMPTY_IDS
+        if isinstance(q, wq.Term):
+            return self._postings(q)[0]
+        if isinstance(q, wq.And):
+            return _intersect([self.docs(sub) for sub in q.subqueries]) if q.subqueries else self._every()
+        if isinstance(q, wq.Or):
+            _check_or(q)
+            return _union([self.docs(sub) for sub in q.subqueries])
+        if isinstance(q, wq.AndMaybe):  # the optional side only adds score
+            return self.docs(q.a)
+        if isinstance(q, wq.Require):
+            return _intersect([self.docs(q.a), self.docs(q.b)])
+        if isinstance(q, wq.AndNot):
+            return np.setdiff1d(self.docs(q.a), self.docs(q.b), assume_unique=True)
+        if isinstance(q, wq.Not):
+            return np.setdiff1d(self._every(), self.docs(q.query), assume_unique=True)
+        # Anything else (phrases ...): Whoosh's own matcher, exact.
+        return np.unique(np.fromiter(self.searcher.docs_for_query(q), dtype=np.int32))
+
+    def _every(self) -> np.ndarray:
+        parts = []
+        for _segment_id, reader, offset, live in self.segments:
+            local = np.arange(reader.doc_count_all(), dtype=np.int32)
+            parts.append((local if live is None else local[live]) + offset)
+        return np.concatenate(parts) if parts else EMPTY_IDS
+
+    def _postings(self, q: wq.Term) -> tuple[np.ndarray, np.ndarray]:
+        """Return (global document numbers, weights) of a term's live postings."""
+        schema = self.searcher.schema
+        if q.fieldname not in schema:
+            return EMPTY_IDS, EMPTY_SCORES
+        try:
+            btext = schema[q.fieldname].to_bytes(q.text)
+        except ValueError:
+            return EMPTY_IDS, EMPTY_SCORES
+        id_parts, weight_parts = [], []
+        for segment_id, reader, offset, live in self.segments:
+            ids, weights = self.arrays.segment_postings(segment_id, reader, q.fieldname, btext)
+            if not len(ids):
+                continue
+            if live is not None:
+                keep = live[ids]
+                ids, weights = ids[keep], weights[keep]
+            id_parts.append(ids + offset if offset else ids)
+            weight_parts.append(weights)
+        if not id_parts:
+            return EMPTY_IDS, EMPTY_SCORES
+        if len(id_parts) == 1:
+            return id_parts[0], weight_parts[0].astype(np.float64)
+        return np.concatenate(id_parts), np.concatenate(weight_parts).astype(np.float64)
+
+    # -- scoring ----------------------------------------------------------------------------------
+
+    def scored(self, q: wq.Query) -> tuple[np.ndarray, np.ndarray]:
+        """Return (sorted document numbers, BM25F scores) of the documents ``q`` matches."""
+        if isinstance(q, wq.Term):
+            ids, scores = self._term_scores(q)
+        elif q is wq.NullQuery or isinstance(q, type(wq.NullQuery)):
+            return EMPTY_IDS, EMPTY_SCORES
+        elif isinstance(q, wq.Every) and q.fieldname in (None, "", "*"):
+            ids = self._every()  # Whoosh's Every gives each document the weight 1.0 (times the boost below)
+            scores = np.ones(len(ids), dtype=np.float64)
+        elif isinstance(q, wq.Or):
+            _check_or(q)
+            ids, scores = _sum_union([self.scored(sub) for sub in q.subqueries])
+        elif isinstance(q, wq.And):
+            ids, scores = _sum_intersection([self.scored(sub) for sub in q.subqueries])
+        elif isinstance(q, wq.AndMaybe):
+            ids, scores = self.scored(q.a)
+            b_ids, b_scores = self.scored(q.b)
+            scores = scores.copy()
+            _where, in_a, in_b = np.intersect1d(ids, b_ids, assume_unique=True, return_indices=True)
+            scores[in_a] += b_scores[in_b]
+        elif isinstance(q, wq.Require):
+            ids, scores = self.scored(q.a)
+            keep = np.isin(ids, self.docs(q.b), assume_unique=True)
+            ids, scores = ids[keep], scores[keep]
+        else:
+            raise Unsupported(type(q).__name__)
+        if q.boost != 1.0:
+            scores = scores * q.boost
+        return ids, scores
+
+    def _term_scores(self, q: wq.Term) -> tuple[np.ndarray, np.ndarray]:
+        searcher = self.searcher
+        if q.fieldname not in searcher.schema:
+            return EMPTY_IDS, EMPTY_SCORES
+        field = searcher.schema[q.fieldname]
+        if not field.scorable:
+            raise Unsupported(f"unscorable field {q.fieldname}")
+        ids, weights = self._postings(q)
+        if not len(ids):
+            return EMPTY_IDS, EMPTY_SCORES
+        idf = searcher.idf(q.fieldname, field.to_bytes(q.text))
+        avgfl = searcher.avg_field_length(q.fieldname) or 1
+        lengths = self._joined_lengths(q.fieldname)[ids]
+        B, K1 = self.B, self.K1
+        # whoosh.scoring.bm25, term by term in the same order, so the floats are the same.
+        return ids, idf * ((weights * (K1 + 1)) / (weights + K1 * ((1 - B) + B * lengths / avgfl)))
+
+    def _joined(self, kind: str, fieldname: str) -> np.ndarray:
+        key = (self.key, kind, fieldname)
+        joined = self.arrays._joined.get(key)  # noqa: SLF001
+        if joined is None:
+            read = self.arrays.segment_lengths if kind == "lengths" else self.arrays.segment_codes
+            parts = [read(segment_id, reader, fieldname) for segment_id, reader, _offset, _live in self.segments]
+            joined = np.concatenate(parts) if parts else np.zeros(0)
+            with self.arrays._lock:  # noqa: SLF001
+                if len(self.arrays._joined) > 64:  # noqa: SLF001
+                    self.arrays._joined.clear()  # noqa: SLF001
+                self.arrays._joined[key] = joined  # noqa: SLF001
+        return joined
+
+    def _joined_lengths(self, fieldname: str) -> np.ndarray:
+        return self._joined("lengths", fieldname)
+
+    # -- facets -----------------------------------------------------------------------------------
+
+    def counts(self, docs: np.ndarray, fieldname: str) -> list[tuple[Any, int]]:
+        """Return (value, number of ``docs`` with it) for every value that occurs."""
+        codes = self._joined("codes", fieldname)
+        values = self.arrays.values(fieldname)
+        if not len(docs):
+            return []
+        tally = np.bincount(codes[docs], minlength=len(values))
+        return [(values[code], int(tally[code])) for code in np.flatnonzero(tally) if code]
+
+    def values_at(self, docs: np.ndarray, fieldname: str) -> list[Any]:
+        """Return the column value of each of ``docs`` (None where it has none)."""
+        codes = self._joined("codes", fieldname)
+        values = self.arrays.values(fieldname)
+        return [values[code] for code in codes[docs].tolist()]
+
+    def top(self, ids: np.ndarray, scores: np.ndarray, limit: int) -> list[tuple[float, int]]:
+        """Return the ``limit`` best (score, document) pairs: higher score first, then lower number (as Whoosh)."""
+        if len(ids) > limit:
+            cut = np.argpartition(-scores, limit - 1)[:limit]
+            threshold = scores[cut].min()
+            cut = np.flatnonzero(scores >= threshold)  # every document tied at the threshold, then sort
+            ids, scores = ids[cut], scores[cut]
+        order = np.lexsort((ids, -scores))[:limit]
+        return [(float(scores[i]), int(ids[i])) for i in order]
+
+
+def _intersect(parts: list[np.ndarray]) -> np.ndarray:
+    parts = sorted(parts, key=len)
+    out = parts[0]
+    for part in parts[1:]:
+        if not len(out):
+            break
+        out = np.intersect1d(out, part, assume_unique=True)
+    return out
+
+
+def _union(parts: list[np.ndarray]) -> np.ndarray:
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return EMPTY_IDS
+    if len(parts) == 1:
+        return parts[0]
+    return np.unique(np.concatenate(parts))
+
+
+def _check_or(q: wq.Or) -> None:
+    # Whoosh accepts Or(minmatch=...) and Or(scale=...) but does not apply minmatch ("not yet
+    # implemented"); rather than guess, such queries go to Whoosh itself.
+    if q.minmatch or q.scale:
+        raise Unsupported("Or with minmatch or scale")
+
+
+def _sum_union(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """Union of scored sets, each document's scores added in subquery order (as Whoosh's union matchers add them)."""
+    parts = [p for p in parts if len(p[0])]
+    if not parts:
+        return EMPTY_IDS, EMPTY_SCORES
+    if len(parts) == 1:
+        return parts[0]
+    ids, inverse = np.unique(np.concatenate([p[0] for p in parts]), return_inverse=True)
+    scores = np.zeros(len(ids), dtype=np.float64)
+    start = 0
+    for part_ids, part_scores in parts:
+        scores[inverse[start:start + len(part_ids)]] += part_scores
+        start += len(part_ids)
+    return ids.astype(np.int32, copy=False), scores
+
+
+def _sum_intersection(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """Intersection of scored sets, scores added in subquery order."""
+    if not parts:
+        return EMPTY_IDS, EMPTY_SCORES
+    ids = _intersect([p[0] for p in parts])
+    scores = np.zeros(len(ids), dtype=np.float64)
+    for part_ids, part_scores in parts:
+        scores += part_scores[np.searchsorted(part_ids, ids)]
+    return ids, scores
