@@ -38,7 +38,8 @@ from whoosh.writing import MERGE_SMALL
 
 import indexer.whoosh_fixes  # noqa: F401  (applies the Whoosh workaround)
 from indexer.analyzer import DEFAULT_DICTIONARY, load_dictionary
-from indexer.schema import SCHEMA_VERSION, make_schema
+from indexer.docsets import save_arrays
+from indexer.schema import FACET_FIELDS, RANK_FIELDS, SCHEMA_VERSION, SCORED_FIELDS, make_schema
 from kb.entry import Entry
 from kb.history import last_updated
 from kb.links import StatuteResolver, citation_keys, load_repealed, wiki_links
@@ -351,6 +352,7 @@ def _full_build(loaded: LoadReport, resolver: StatuteResolver, titles: Mapping[s
             _add(writer, doc)
             documents += 1
     writer.commit(optimize=False)
+    _save_arrays(build)
     manifest = {
         "schema": SCHEMA_VERSION,
         "dictionary": dictionary_hash,
@@ -398,8 +400,16 @@ def _incremental_build(loaded: LoadReport, resolver: StatuteResolver, titles: Ma
         manifest["files"] = {**kept, **{p: _manifest_entry(e) for p, e in new_entries.items()}}
         _write_json(live / MANIFEST, manifest)
         _merge_small_segments(live)
+        _save_arrays(live)
     return BuildReport(mode="incremental", entries=len(new_entries), documents=documents, added=len(added),
                        updated=len(changed), removed=len(removed), build_dir=str(live))
+
+
+def _save_arrays(build: Path) -> None:
+    """Save the per-segment arrays search reads (facet and ranking columns, field lengths), so that
+    a server's first query does not compute them (about 3 s at scale b); drop those of merged segments."""
+    with whoosh_index.open_dir(str(build)).searcher() as searcher:
+        save_arrays(build, searcher, dict.fromkeys(FACET_FIELDS + RANK_FIELDS), SCORED_FIELDS)
 
 
 def _merge_small_segments(build: Path) -> None:

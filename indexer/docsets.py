@@ -23,8 +23,13 @@ Query types this module does not model (phrases, for example, from ``syntax=1``)
 
 from __future__ import annotations
 
+import io
+import json
+import os
 import threading
 from collections import OrderedDict
+from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -38,6 +43,9 @@ TERM_CACHE_BYTES = 96 * 1024 * 1024  # posting arrays kept (ids int32 + weights 
 EMPTY_IDS = np.zeros(0, dtype=np.int32)
 EMPTY_SCORES = np.zeros(0, dtype=np.float64)
 _LENGTH_OF_BYTE = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
+_LENGTH_OF_BYTE[0] = 1.0  # no length recorded: Whoosh's scorer defaults to 1 (such documents have no postings)
+_BYTE_OF_ONE = 0
+ARRAYS_FOLDER = "arrays"
 
 
 class Unsupported(Exception):
@@ -47,7 +55,8 @@ class Unsupported(Exception):
 class PostingArrays:
     """Per-segment arrays of one index, shared by every thread that searches it."""
 
-    def __init__(self) -> None:
+    def __init__(self, folder: Path | None = None) -> None:
+        self.folder = folder  # where per-segment arrays are saved (the build folder's arrays/), if anywhere
         self._lock = threading.Lock()
         self._terms: OrderedDict[tuple[str, str, bytes], tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._term_bytes = 0
@@ -142,43 +151,63 @@ class PostingArrays:
             cached = self._lengths.get(key)
         if cached is not None:
             return cached
-        count = reader.doc_count_all()
-        column = reader._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)  # noqa: SLF001
-        if column is None:
-            lengths = np.ones(count, dtype=np.float64)
-        else:
-            codes = np.fromiter((column[i] for i in range(count)), dtype=np.uint8, count=count)
-            lengths = _LENGTH_OF_BYTE[codes]
+        lengths = _LENGTH_OF_BYTE[self._sidecar(segment_id, fieldname, "lengths", lambda: (_length_bytes(reader, fieldname), None))[0]]
         with self._lock:
             self._lengths[key] = lengths
         return lengths
 
     def segment_codes(self, segment_id: str, reader: Any, fieldname: str) -> np.ndarray:
-        """Return the value code per document of one segment, for a sortable (column) field."""
+        """Return the value code per document of one segment, for a sortable (column) field.
+
+        Codes index :meth:`values`, one table per field shared by every segment (code 0: no value).
+        """
         key = (segment_id, fieldname)
         with self._lock:
             cached = self._codes.get(key)
         if cached is not None:
             return cached
-        count = reader.doc_count_all()
-        codes = np.zeros(count, dtype=np.int32)
-        if reader.has_column(fieldname):
-            with self._lock:
-                values = self._values.setdefault(fieldname, [None])
-                index = self._value_codes.setdefault(fieldname, {None: 0, "": 0})
-            for docnum, value in enumerate(reader.column_reader(fieldname)):
+        local_codes, local_values = self._sidecar(segment_id, fieldname, "codes", lambda: _column_codes(reader, fieldname))
+        with self._lock:
+            values = self._values.setdefault(fieldname, [None])
+            index = self._value_codes.setdefault(fieldname, {None: 0, "": 0})
+            mapping = np.zeros(len(local_values), dtype=np.int32)
+            for local, value in enumerate(local_values):
                 code = index.get(value)
                 if code is None:
-                    with self._lock:
-                        code = index.get(value)
-                        if code is None:
-                            code = index[value] = len(values)
-                            values.append(value)
-                if code:
-                    codes[docnum] = code
-        with self._lock:
+                    code = index[value] = len(values)
+                    values.append(value)
+                mapping[local] = code
+            codes = mapping[local_codes] if len(local_values) else np.zeros(len(local_codes), dtype=np.int32)
             self._codes[key] = codes
         return codes
+
+    def _sidecar(self, segment_id: str, fieldname: str, kind: str, compute) -> tuple[np.ndarray, list[Any] | None]:  # type: ignore[no-untyped-def]
+        """Read a segment's array from the build folder, or compute it and save it there for the next process.
+
+        Segments never change once written, so the files never go stale; a missing, damaged or
+        unwritable file only means computing the array again (a few seconds at scale b).
+        """
+        folder = self.folder
+        stem = f"{segment_id}-{fieldname}.{kind}"
+        if folder is not None:
+            try:
+                array = np.load(folder / f"{stem}.npy", allow_pickle=False)
+                values = json.loads((folder / f"{stem}.json").read_text(encoding="utf-8")) if kind == "codes" else None
+                return array, values
+            except (OSError, ValueError):
+                pass
+        array, values = compute()
+        if folder is not None:
+            try:
+                folder.mkdir(exist_ok=True)
+                if values is not None:
+                    _write_atomically(folder / f"{stem}.json", json.dumps(values, ensure_ascii=False).encode())
+                buffer = io.BytesIO()
+                np.save(buffer, array, allow_pickle=False)
+                _write_atomically(folder / f"{stem}.npy", buffer.getvalue())
+            except OSError:
+                pass  # a read-only index: the arrays live in memory only
+        return array, values
 
     def values(self, fieldname: str) -> list[Any]:
         """Return the value of each code of a column field."""
@@ -352,6 +381,57 @@ class IndexView:
             ids, scores = ids[cut], scores[cut]
         order = np.lexsort((ids, -scores))[:limit]
         return [(float(scores[i]), int(ids[i])) for i in order]
+
+
+def _length_bytes(reader: Any, fieldname: str) -> np.ndarray:
+    """Return the one-byte encoded length of ``fieldname`` per document (1.0 where the field has none)."""
+    count = reader.doc_count_all()
+    column = reader._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)  # noqa: SLF001
+    if column is None:
+        return np.full(count, _BYTE_OF_ONE, dtype=np.uint8)
+    return np.fromiter((column[i] for i in range(count)), dtype=np.uint8, count=count)
+
+
+def _column_codes(reader: Any, fieldname: str) -> tuple[np.ndarray, list[Any]]:
+    """Return (code per document, value per code) of one segment's column; value 0 is "none"."""
+    count = reader.doc_count_all()
+    codes = np.zeros(count, dtype=np.int32)
+    values: list[Any] = [None]
+    index: dict[Any, int] = {None: 0, "": 0}
+    if reader.has_column(fieldname):
+        for docnum, value in enumerate(reader.column_reader(fieldname)):
+            code = index.get(value)
+            if code is None:
+                code = index[value] = len(values)
+                values.append(value)
+            codes[docnum] = code
+    return codes, values
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def save_arrays(build: Path, searcher: Searcher, columns: Iterable[str], lengths: Iterable[str]) -> None:
+    """Compute and save the arrays of every segment of a build (run by the build after each commit),
+    and delete those of segments merged away, so that no server computes them on a first query."""
+    folder = build / ARRAYS_FOLDER
+    arrays = PostingArrays(folder)
+    view = arrays.view(searcher)
+    for segment_id, reader, _offset, _live in view.segments:
+        for name in columns:
+            if not (folder / f"{segment_id}-{name}.codes.npy").is_file():
+                arrays.segment_codes(segment_id, reader, name)
+        for name in lengths:
+            if not (folder / f"{segment_id}-{name}.lengths.npy").is_file():
+                arrays.segment_lengths(segment_id, reader, name)
+    live = {segment[0] for segment in view.segments}
+    if folder.is_dir():
+        for path in folder.iterdir():
+            if path.name.split("-", 1)[0] not in live and not path.name.endswith(".tmp"):
+                path.unlink(missing_ok=True)
 
 
 def _intersect(parts: list[np.ndarray]) -> np.ndarray:

@@ -8,6 +8,10 @@ from whoosh.analysis import StemmingAnalyzer
 from indexer.analyzer import ChineseAnalyzer
 
 SCHEMA_VERSION = "5"
+# Columns read as arrays (indexer/docsets.py): facets, and what the ranking reads for its candidates.
+FACET_FIELDS = ("type", "court", "court_level", "cause", "year", "procedure", "authority", "level")
+RANK_FIELDS = ("kind", "parent_id", "article_key", "text_hash", "level", "superseded", "authority", "year")
+SCORED_FIELDS = ("title", "summary", "body", "tags", "english")  # their lengths feed BM25F
 
 
 def make_schema() -> fields.Schema:

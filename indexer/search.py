@@ -24,8 +24,9 @@ from whoosh.searching import Results, Searcher
 
 from indexer.analyzer import initialize, query_terms
 from indexer.build import current_build, open_index
-from indexer.docsets import IndexView, PostingArrays, Unsupported
+from indexer.docsets import ARRAYS_FOLDER, IndexView, PostingArrays, Unsupported
 from indexer.query import QueryPlan, TermGroup, Thesaurus, understand
+from indexer.schema import FACET_FIELDS, RANK_FIELDS
 from indexer.suggest import Suggestion, Vocabulary
 from kb.casenumber import find_case_numbers
 from kb.render import entry_url
@@ -35,11 +36,9 @@ MAX_QUERY_CHARS = 1000
 MAX_PER_PAGE = 100
 MAX_PAGE = 100
 TEXT_FIELDS = ("title", "summary", "body")
-FACET_FIELDS = ("type", "court", "court_level", "cause", "year", "procedure", "authority", "level")
 FILTER_FIELDS = FACET_FIELDS + ("tags", "statute", "kind")
 SORTS = ("relevance", "date", "precedent")
 RERANK_DEPTH = 200
-RANK_FIELDS = ("kind", "parent_id", "article_key", "text_hash", "level", "superseded", "authority", "year")
 MAX_QUERY_GROUPS = 16  # a paragraph of facts (more words than this) keeps its most informative words
 PARAGRAPH_CHARS = 80
 ARTICLES_PER_STATUTE = 3  # articles of one statute among the leading results, before the others
@@ -292,7 +291,7 @@ class SearchIndex:
                 self.thesaurus = Thesaurus.load(build) if build else Thesaurus()
                 self.causes = CauseTree.load(build) if build else CauseTree()
                 self._vocabulary = None
-                self._arrays = PostingArrays()
+                self._arrays = PostingArrays(build / ARRAYS_FOLDER if build else None)
                 self._filter_cache = {}
 
     def searcher(self) -> Searcher:
