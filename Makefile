@@ -23,9 +23,11 @@ index: install
 run: index
 	$(BIN)/kb serve --host $(HOST) --port $(PORT) --index $(INDEX)
 
-# Production: gunicorn with several workers over the same index (see webapp/wsgi.py).
+# Production: gunicorn with several workers over the same index. With --preload, webapp/wsgi.py
+# loads the dictionaries and the index once in the master, and the workers share them.
+WORKERS ?= 3
 serve: index
-	KB_INDEX_DIR=$(INDEX) $(BIN)/gunicorn --preload -w 3 -b $(HOST):$(PORT) webapp.wsgi:app
+	KB_INDEX_DIR=$(INDEX) $(BIN)/gunicorn --preload -w $(WORKERS) -b $(HOST):$(PORT) webapp.wsgi:app
 
 # Editors' preview: drafts included, rebuilt on save, pages reload themselves.
 preview: install

@@ -1,20 +1,23 @@
-"""gunicorn settings for serving NetCourt KB: load jieba, the fast segmenter and the index's user
-dictionary once in the master, before the workers fork, so they share it and answer at once.
+"""gunicorn settings for serving NetCourt KB: with ``--preload``, load the segmenters, the index,
+its dictionary and vocabulary once in the master, before the workers fork, so they share them
+and answer their first query at once.
 
     KB_INDEX_DIR=instance/index gunicorn -c bench/gunicorn_conf.py -w 4 --preload 'webapp:create_app()'
 
-Without it each worker loads the dictionaries (about 1.5 s and 100+ MB each) on its first request.
+``make serve`` runs ``webapp.wsgi:app``, which does the same when it is imported. Without either,
+each worker loads all of it on its first request (seconds, and 100+ MB each).
 """
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
+import gc
 
-from indexer.analyzer import initialize, load_dictionary
-from indexer.build import USER_DICTIONARY, current_build
 
-initialize()
-_build = current_build(Path(os.environ.get("KB_INDEX_DIR", "instance/index")))
-if _build is not None:
-    load_dictionary(_build / USER_DICTIONARY)
+def when_ready(server):  # type: ignore[no-untyped-def]
+    """Warm the preloaded app in the master, after it is listening and before the workers fork."""
+    if not server.cfg.preload_app:
+        return  # each worker loads its own app: nothing in the master to share
+    from webapp import warm_up
+
+    warm_up(server.app.wsgi())
+    gc.freeze()  # keep the shared pages shared: a worker's garbage collection would write to them

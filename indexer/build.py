@@ -40,6 +40,7 @@ import indexer.whoosh_fixes  # noqa: F401  (applies the Whoosh workaround)
 from indexer.analyzer import DEFAULT_DICTIONARY, load_dictionary
 from indexer.docsets import save_arrays
 from indexer.schema import FACET_FIELDS, RANK_FIELDS, SCHEMA_VERSION, SCORED_FIELDS, make_schema
+from indexer.suggest import write_vocabulary
 from kb.entry import Entry
 from kb.history import last_updated
 from kb.links import StatuteResolver, citation_keys, load_repealed, wiki_links
@@ -315,6 +316,7 @@ def build_index(content_dirs: list[Path] | Path, index_root: Path | str, *, clea
         else:
             report = _incremental_build(loaded, resolver, titles, superseded, live, manifest, content_dirs)  # type: ignore[arg-type]
             copy_query_data(content_dirs, live)  # type: ignore[arg-type]
+            write_vocabulary(live, loaded.entries)  # type: ignore[arg-type]
         if saved_cache is not None and (report.mode == "full" or _cache_changed(saved_cache, cache)):
             save_load_cache(cache, Path(report.build_dir) / LOAD_CACHE, settled_before_ns=settled_before_ns)
         report.problems = loaded.problems
@@ -353,6 +355,7 @@ def _full_build(loaded: LoadReport, resolver: StatuteResolver, titles: Mapping[s
             documents += 1
     writer.commit(optimize=False)
     _save_arrays(build)
+    write_vocabulary(build, loaded.entries)
     manifest = {
         "schema": SCHEMA_VERSION,
         "dictionary": dictionary_hash,

@@ -28,7 +28,7 @@ from indexer.build import current_build, open_index
 from indexer.docsets import ARRAYS_FOLDER, IndexView, PostingArrays, Unsupported
 from indexer.query import QueryPlan, TermGroup, Thesaurus, understand
 from indexer.schema import FACET_FIELDS, RANK_FIELDS
-from indexer.suggest import Suggestion, Vocabulary
+from indexer.suggest import VOCABULARY_FILE, Suggestion, Vocabulary
 from kb.casenumber import find_case_numbers
 from kb.render import entry_url
 from kb.vocabulary import CauseTree
@@ -239,6 +239,14 @@ def snippet_source(text: str, words: set[str]) -> str:
     return _SNIPPET_GAP.join(text[a:b] for a, b in parts)
 
 
+def _mtime_ns(path: Path | None) -> int | None:
+    """Return the modification time of ``path``, or None if there is no such file."""
+    try:
+        return path.stat().st_mtime_ns if path else None
+    except OSError:
+        return None
+
+
 def _rfc3339(value: str | None) -> str:
     """Return an Atom timestamp for an ISO date or datetime (midnight UTC for a bare date)."""
     if not value:
@@ -334,6 +342,7 @@ class SearchIndex:
                 self.thesaurus = Thesaurus.load(build) if build else Thesaurus()
                 self.causes = CauseTree.load(build) if build else CauseTree()
                 self._vocabulary = None
+                self._vocabulary_stamp = None
                 self._arrays = PostingArrays(build / ARRAYS_FOLDER if build else None)
                 self._filter_cache = {}
 
@@ -736,18 +745,26 @@ class SearchIndex:
         return items[:limit]
 
     def vocabulary(self) -> Vocabulary:
-        """Return the words and titles of the live build, for corrections and autocomplete (built once per build)."""
+        """Return the words and titles of the live build, for corrections and autocomplete.
+
+        Read from the build's vocabulary.json (written by the build; read again when an incremental
+        build rewrites it); collected from the index only for a build that has none.
+        """
+        path = self._build / VOCABULARY_FILE if self._build else None
+        stamp = _mtime_ns(path)
         vocabulary = self._vocabulary
-        if vocabulary is None:
-            searcher = self.searcher()
-            titles, tags = [], set()
-            for fields in searcher.documents(kind="entry"):
-                kind = "statute" if fields.get("type") == "statute" else "entry"
-                titles.append((fields.get("title", ""), kind, entry_url(fields["id"])))
-                tags |= {t for t in (fields.get("tags") or "").split(",") if t}
-            thesaurus_words = set(self.thesaurus.synonyms) | {w for ws in self.thesaurus.synonyms.values() for w in ws}
-            vocabulary = Vocabulary.from_build(self._build, titles, tags, thesaurus_words) if self._build else Vocabulary([])
-            self._vocabulary = vocabulary
+        if vocabulary is None or stamp != self._vocabulary_stamp:
+            vocabulary = Vocabulary.load(path) if path else None
+            if vocabulary is None:
+                searcher = self.searcher()
+                titles, tags = [], set()
+                for fields in searcher.documents(kind="entry"):
+                    kind = "statute" if fields.get("type") == "statute" else "entry"
+                    titles.append((fields.get("title", ""), kind, entry_url(fields["id"])))
+                    tags |= {t for t in (fields.get("tags") or "").split(",") if t}
+                thesaurus_words = set(self.thesaurus.synonyms) | {w for ws in self.thesaurus.synonyms.values() for w in ws}
+                vocabulary = Vocabulary.from_build(self._build, titles, tags, thesaurus_words) if self._build else Vocabulary([])
+            self._vocabulary, self._vocabulary_stamp = vocabulary, stamp
         return vocabulary
 
     def suggest(self, prefix: str, limit: int = 10) -> list[Suggestion]:

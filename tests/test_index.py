@@ -402,3 +402,21 @@ def test_arrays_follow_incremental_updates_and_deletions(built) -> None:  # type
     build_index([root], index_dir)
     page = index.search("估算价格")
     assert ids(page) == [] and page.total == 0  # the deleted document is gone from matches and counts
+
+
+def test_build_saves_the_vocabulary_search_would_collect_from_the_index(content_search) -> None:  # type: ignore[no-untyped-def]
+    from indexer.suggest import VOCABULARY_FILE, Vocabulary
+
+    saved = Vocabulary.load(content_search.build_dir / VOCABULARY_FILE)
+    assert saved is not None
+    searcher = content_search.searcher()
+    titles, tags = [], set()
+    for fields in searcher.documents(kind="entry"):
+        kind = "statute" if fields.get("type") == "statute" else "entry"
+        titles.append((fields.get("title", ""), kind, f"/entries/{fields['id']}"))
+        tags |= {t for t in (fields.get("tags") or "").split(",") if t}
+    thesaurus = content_search.thesaurus.synonyms
+    collected = Vocabulary.from_build(content_search.build_dir, titles, tags, set(thesaurus) | {w for ws in thesaurus.values() for w in ws})
+    assert saved.words == collected.words
+    assert {s.text for s in saved.suggestions} == {s.text for s in collected.suggestions}
+    assert content_search.vocabulary().correct("举证责人") == "举证责任"
