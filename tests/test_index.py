@@ -420,3 +420,20 @@ def test_build_saves_the_vocabulary_search_would_collect_from_the_index(content_
     assert saved.words == collected.words
     assert {s.text for s in saved.suggestions} == {s.text for s in collected.suggestions}
     assert content_search.vocabulary().correct("举证责人") == "举证责任"
+
+
+def test_vocabulary_is_collected_again_only_when_a_title_or_word_changes(built) -> None:  # type: ignore[no-untyped-def]
+    from indexer.build import current_build
+    from indexer.suggest import VOCABULARY_FILE
+
+    root, index_dir = built
+    path = current_build(index_dir) / VOCABULARY_FILE
+    before = path.read_bytes()
+    appeal = root / "rulings" / "appeal.md"
+    appeal.write_text(entry_text(title="外卖配送费二审案", body="只改正文，不改标题。"), encoding="utf-8")
+    build_index([root], index_dir)
+    assert path.read_bytes() == before  # same titles, tags and words: the file is left as it was
+    appeal.write_text(entry_text(title="配送费差额上诉案", body="只改正文，不改标题。"), encoding="utf-8")
+    build_index([root], index_dir)
+    assert "配送费差额上诉案" in path.read_text(encoding="utf-8")
+    assert [s.text for s in SearchIndex(index_dir).suggest("配送费差额")] == ["配送费差额上诉案"]
