@@ -108,9 +108,14 @@ class PostingArrays:
             if isinstance(matcher, W3LeafMatcher):
                 id_blocks, weight_blocks = [], []
                 while matcher.is_active():
-                    matcher._read_ids()  # noqa: SLF001 - whole blocks, not one posting at a time
+                    # Whole blocks, not one posting at a time; the ids are stored as gaps, which
+                    # Whoosh adds up in a Python generator and numpy in one cumsum.
+                    if matcher._data is None:  # noqa: SLF001
+                        matcher._read_data()  # noqa: SLF001
+                    raw = matcher._data[0]  # noqa: SLF001
+                    ids = np.asarray(raw, dtype=np.int64)
+                    id_blocks.append((ids if matcher._byteids else np.cumsum(ids)).astype(np.int32))  # noqa: SLF001
                     matcher._read_weights()  # noqa: SLF001
-                    id_blocks.append(np.asarray(matcher._ids, dtype=np.int32))  # noqa: SLF001
                     weight_blocks.append(np.asarray(matcher._weights, dtype=np.float32))  # noqa: SLF001
                     matcher._next_block()  # noqa: SLF001
                 result = (np.concatenate(id_blocks), np.concatenate(weight_blocks))
