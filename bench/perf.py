@@ -532,7 +532,9 @@ def ensure_build(scale: Scale, engine: str, args: argparse.Namespace) -> dict[st
     fingerprint = code_fingerprint()
     if meta.is_file() and not args.rebuild and out.exists():
         cached = json.loads(meta.read_text(encoding="utf-8"))
-        if cached.get("fingerprint") == fingerprint and "error" not in cached:
+        if (cached.get("fingerprint") == fingerprint or args.reuse) and "error" not in cached:
+            if cached.get("fingerprint") != fingerprint:
+                log(f"  build {engine}: reusing an index built by other code (--reuse)")
             cached["cached"] = True
             log(f"  build {engine}: cached ({cached['seconds']:.1f} s on {cached['measured_on']})")
             return cached
@@ -842,6 +844,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scales", default="a,b,c", help="comma-separated subset of a,b,c (default: all)")
     parser.add_argument("--engines", default=",".join(ENGINES), help="comma-separated subset of ours,naive,fts5,tantivy")
     parser.add_argument("--rebuild", action="store_true", help="rebuild and re-time every index, even if cached")
+    parser.add_argument("--reuse", action="store_true",
+                        help="use cached indexes even if the analyzer, schema or build code changed since (for changes that cannot alter what an index holds)")
     parser.add_argument("--regenerate", action="store_true", help="import the corpus and generate the rulings again")
     parser.add_argument("--skip", default="", help="comma-separated: http, incremental, segment")
     parser.add_argument("--rounds", type=int, default=1, help="timed passes over the 200 queries (after 20 warm-up queries)")
