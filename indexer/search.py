@@ -591,11 +591,14 @@ class SearchIndex:
         return diversify(sorted(hits, key=weighted, reverse=True))
 
     def _facets(self, searcher: Searcher, main: wq.Query, flt: wq.Query | None) -> dict[str, list[tuple[str, int]]]:
-        """Return facet counts (and the exact total), cached per query, filter and index generation.
+        """Return facet counts (and the exact total), cached per query, filter and index state.
 
-        Pages 2, 3 ... of a search, and the same search from other users, reuse the counts.
+        Pages 2, 3 ... of a search, and the same search from other users, reuse the counts. The
+        state is the searcher's own segments and deletions: not the build being served now and a
+        generation number, which a searcher still on the previous build could share with the new
+        one (a full rebuild restarts the numbering), caching its counts under the new build's name.
         """
-        key = (self.build_name, searcher.reader().generation(), repr(main), repr(flt))
+        key = (self.view(searcher).key, repr(main), repr(flt))
         with self._lock:
             cached = self._facet_cache.get(key)
         if cached is not None:
