@@ -25,7 +25,9 @@ run: index
 
 # Production: gunicorn with several workers over the same index. With --preload, webapp/wsgi.py
 # loads the dictionaries and the index once in the master, and the workers share them.
-WORKERS ?= 3
+# One worker per core: searches are CPU-bound (bench/RESULTS.md: at (b) on 2 cores, 2 workers
+# answered 8 clients with p95 131 ms, 4 workers with 246 ms).
+WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
 serve: index
 	KB_INDEX_DIR=$(INDEX) $(BIN)/gunicorn --preload -w $(WORKERS) -b $(HOST):$(PORT) webapp.wsgi:app
 
