@@ -31,7 +31,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from whoosh import index as whoosh_index
-from whoosh.filedb.filestore import FileStorage
 from whoosh.index import Index
 from whoosh.util import fib
 from whoosh.writing import MERGE_SMALL
@@ -382,9 +381,7 @@ def _incremental_build(loaded: LoadReport, resolver: StatuteResolver, titles: Ma
     added = [e for p, e in new_entries.items() if p not in old_files]
     documents = 0
     if removed or changed or added:
-        # Without mmap: Whoosh copies each memory-mapped segment file it opens into a BytesIO,
-        # and finding the documents to delete would copy the whole big segment (~0.4 s at scale b).
-        ix = FileStorage(str(live), supports_mmap=False).open_index()
+        ix = whoosh_index.open_dir(str(live))  # memory-mapped, not copied (indexer/whoosh_fixes.py)
         writer = ix.writer(timeout=30.0)
         try:
             # Added entries too: a build killed after its commit but before its manifest was

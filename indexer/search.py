@@ -48,6 +48,8 @@ FACET_CACHE_SIZE = 512  # facet counts kept per process (a few KB each)  # a que
 LEVEL_WEIGHT = {"法律": 1.0, "司法解释": 0.95, "行政法规": 0.9, "部门规章": 0.8, "地方性法规": 0.6}
 SUPERSEDED_WEIGHT = 0.6
 AUTHORITY_TIERS = ("指导性案例", "典型案例", "参考案例")  # art. 4 of 法发〔2020〕24号; anything else after
+FOLLOW = "应当参照"  # a guiding case must be followed
+CONSULT = "可以参考"  # any other ruling may be consulted
 RECENT_YEARS = 3
 _english = StemmingAnalyzer()
 
@@ -363,8 +365,15 @@ class SearchIndex:
         return searcher
 
     def view(self, searcher: Searcher) -> IndexView:
-        """Return the posting-array view of the searcher's index (arrays shared by every thread)."""
-        return self._arrays.view(searcher)
+        """Return the posting-array view of the searcher's index (arrays shared by every thread).
+
+        One view per searcher: a searcher reads one index state, so its view never changes.
+        """
+        local = self._local
+        view = getattr(local, "view", None)
+        if view is None or view.searcher is not searcher or view.arrays is not self._arrays:
+            view = local.view = self._arrays.view(searcher)
+        return view
 
     def _docs(self, view: IndexView, main: wq.Query, flt: wq.Query | None) -> np.ndarray:
         """Return the documents that match ``main`` and pass the filter."""
@@ -375,7 +384,7 @@ class SearchIndex:
 
     def _filter_docs(self, view: IndexView, flt: wq.Query) -> np.ndarray:
         """Return the documents a filter allows (cached per filter and index state)."""
-        key = (self.build_name, view.key, repr(flt))
+        key = (view.key, repr(flt))
         docs = self._filter_cache.get(key)
         if docs is None:
             docs = view.docs(flt)
@@ -671,7 +680,7 @@ class SearchIndex:
         authority = fields.get("authority") or None
         reference = None
         if fields.get("type") == "ruling":
-            reference = "应当参照" if authority == "指导性案例" else "可以参考"
+            reference = FOLLOW if authority == AUTHORITY_TIERS[0] else CONSULT
         return Hit(
             court_level=fields.get("court_level") or None, holding=meta.get("holding"), reference=reference,
             superseded=bool(fields.get("superseded")),

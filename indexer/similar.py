@@ -37,7 +37,7 @@ from whoosh import query as wq
 
 from indexer.analyzer import normalize, read_dictionary, segment
 from indexer.build import USER_DICTIONARY
-from indexer.search import QueryError, SearchIndex
+from indexer.search import AUTHORITY_TIERS, CONSULT, FOLLOW, QueryError, SearchIndex
 from kb.citations import extract_citations
 from kb.links import citation_key
 from kb.render import entry_url
@@ -60,9 +60,7 @@ NAMED_LABEL = 1.0
 IMPLIED_LABEL = 0.3
 IMPLIED_MAX = 0.8
 # Authority tiers in the order of 法发〔2020〕24号 art. 4; only guiding cases must be followed.
-TIERS = ("指导性案例", "典型案例", "参考案例", "其他")
-FOLLOW = "应当参照"
-CONSULT = "可以参考"
+TIERS = (*AUTHORITY_TIERS, "其他")
 RECENT_YEARS = 3
 
 # Words every judgment uses whatever it is about: they say nothing about the facts.

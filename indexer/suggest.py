@@ -194,9 +194,7 @@ def write_vocabulary(build: Path, entries: Iterable[Entry]) -> Vocabulary | None
         return None  # no title, tag or word changed: segmenting every title again (7 s at scale c) is not needed
     previous = Vocabulary.load(path)
     vocabulary = Vocabulary.from_build(build, titles, tags, thesaurus_words, previous.pinyin if previous else None)
-    if previous is None or previous.pinyin != vocabulary.pinyin or previous.suggestions != vocabulary.suggestions \
-            or _saved_inputs(path) != inputs:
-        vocabulary.save(path, inputs)  # unchanged: not rewritten, so servers need not load it again
+    vocabulary.save(path, inputs)  # the inputs differ from the saved ones, so the file does too
     return vocabulary
 
 
