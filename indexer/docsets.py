@@ -360,6 +360,34 @@ class IndexView:
     def _joined_lengths(self, fieldname: str) -> np.ndarray:
         return self._joined("lengths", fieldname)
 
+    # -- term statistics (for the learned ranking) -----------------------------------------------
+
+    def frequencies(self, fieldname: str, term: str, docs: np.ndarray) -> np.ndarray:
+        """Return how often ``term`` occurs in ``fieldname`` of each of ``docs`` (sorted or not; 0 where absent)."""
+        ids, weights = self._postings(wq.Term(fieldname, term))
+        out = np.zeros(len(docs), dtype=np.float64)
+        if len(ids) and len(docs):
+            where = np.searchsorted(ids, docs)
+            where[where >= len(ids)] = 0
+            found = ids[where] == docs
+            out[found] = weights[where[found]]
+        return out
+
+    def document_frequency(self, fieldname: str, term: str) -> int:
+        """Return the number of live documents whose ``fieldname`` holds ``term``."""
+        return int(len(self._postings(wq.Term(fieldname, term))[0]))
+
+    def has_value(self, fieldname: str, value: str, docs: np.ndarray) -> np.ndarray:
+        """Return, for each of ``docs``, whether its ``fieldname`` column holds ``value``."""
+        values = self.arrays.values(fieldname)
+        if value not in values:
+            return np.zeros(len(docs), dtype=bool)
+        return self._joined("codes", fieldname)[docs] == values.index(value)
+
+    def lengths(self, fieldname: str, docs: np.ndarray) -> np.ndarray:
+        """Return the (one-byte encoded, as BM25F reads it) length of ``fieldname`` in each of ``docs``."""
+        return self._joined_lengths(fieldname)[docs]
+
     # -- facets -----------------------------------------------------------------------------------
 
     def counts(self, docs: np.ndarray, fieldname: str) -> list[tuple[Any, int]]:

@@ -27,6 +27,7 @@ from indexer.analyzer import initialize, normalize, query_terms
 from indexer.build import current_build, open_index
 from indexer.docsets import ARRAYS_FOLDER, IndexView, PostingArrays, Unsupported
 from indexer.query import QueryPlan, TermGroup, Thesaurus, understand
+from indexer.ranking import GUIDE_TAG, LearnedRanker, asks_what_to_prove, topic_words
 from indexer.schema import FACET_FIELDS, RANK_FIELDS
 from indexer.suggest import VOCABULARY_FILE, Suggestion, Vocabulary
 from kb.casenumber import find_case_numbers
@@ -47,6 +48,8 @@ FACET_CACHE_SIZE = 512  # facet counts kept per process (a few KB each)  # a que
 # A national law outranks a regulation or local rule that restates it (multipliers on BM25).
 LEVEL_WEIGHT = {"法律": 1.0, "司法解释": 0.95, "行政法规": 0.9, "部门规章": 0.8, "地方性法规": 0.6}
 SUPERSEDED_WEIGHT = 0.6
+LOCAL_LEVEL = "地方性法规"
+LOCAL_WEIGHT = 0.5  # a local regulation's first-stage score, when the candidates are chosen
 AUTHORITY_TIERS = ("指导性案例", "典型案例", "参考案例")  # art. 4 of 法发〔2020〕24号; anything else after
 FOLLOW = "应当参照"  # a guiding case must be followed
 CONSULT = "可以参考"  # any other ruling may be consulted
@@ -332,6 +335,7 @@ class SearchIndex:
         self._arrays = PostingArrays()
         self._build: Path | None = None
         self._ix = None
+        self.ranker: LearnedRanker | None = LearnedRanker.load()
         self._open()
         initialize()
 
@@ -408,45 +412,15 @@ class SearchIndex:
             if name not in FILTER_FIELDS:
                 raise QueryError(f"unknown filter '{name}'. Use one of: {', '.join(FILTER_FIELDS)}.")
         searcher = self.searcher()
-        plan = understand(query, self.thesaurus) if not syntax else QueryPlan(query, [])
+        plan, main, case_hit = self._main_query(searcher, query, syntax)
         terms = plan.terms
-        case_numbers = find_case_numbers(query)
-        case_hit = None
         notice = None
         fallback = False
-        if case_numbers:
-            case_hit = searcher.document(case_number=case_numbers[0], kind="entry")
-        if syntax:
-            parser = MultifieldParser(list(TEXT_FIELDS) + ["tags"], schema=searcher.schema)
-            # Wildcards and ranges expand to every term of a field: `*` took 5 s and `[a TO]` 23 s
-            # on content/. Without these plugins, * ? [ ] { } are plain characters.
-            parser.remove_plugin_class(qparser.WildcardPlugin)
-            parser.remove_plugin_class(qparser.RangePlugin)
-            try:
-                main = parser.parse(query)
-            except Exception:  # noqa: BLE001 - Whoosh raises IndexError, AssertionError ... on odd operator sequences
-                raise QueryError("the query syntax cannot be read. Check its operators (AND, OR, NOT) and brackets, "
-                                 "or search without syntax=1.") from None
-            if main is wq.NullQuery or isinstance(main, type(wq.NullQuery)):
-                raise QueryError("the query has operators but nothing to search for. Add a word, or search without syntax=1.")
-        elif case_hit is not None and not [t for t in terms if not re.search(r"\d|京|号|初|终", t)]:
-            main = wq.Term("case_number", case_numbers[0])
-        elif not plan.groups:
-            main = wq.Every() if not query else wq.NullQuery
-        else:
-            if len(query) > PARAGRAPH_CHARS and len(plan.groups) > MAX_QUERY_GROUPS:
-                # A paragraph of facts: its most informative words, not all of them.
-                plan.groups = self._key_groups(searcher, plan.groups)
-                terms = plan.terms
-                # Ranked by how many of them a document has (BM25), none required: no AND, no minimum.
-                main = wq.Or([field_query(g.term) for g in plan.groups])
-            else:
-                main = self._text_query(plan.groups)
         flt = self._filter_query(filters)
-        results, grouped, total = self._run(searcher, main, flt, page, per_page, sort)
+        results, grouped, total = self._run(searcher, main, flt, page, per_page, sort, terms)
         if total == 0 and len(plan.groups) > 1 and not syntax:
             main = wq.Or([group_query(g) for g in plan.groups])
-            results, grouped, total = self._run(searcher, main, flt, page, per_page, sort)
+            results, grouped, total = self._run(searcher, main, flt, page, per_page, sort, terms)
             if total:
                 fallback = True
                 notice = "No entry contains every word; showing entries that contain some of them."
@@ -454,6 +428,13 @@ class SearchIndex:
         if case_hit is not None and page == 1:
             hits = [h for h in hits if h.id != case_hit["id"]]
             hits.insert(0, self._hit_from_fields(case_hit, score=0.0, snippet=""))
+        elif page == 1 and sort == "relevance" and not syntax and not filters and asks_what_to_prove(plan.text):
+            guide = self._evidence_guide(searcher, plan)
+            if guide is not None:
+                found = next((h for h in hits if h.id == guide["id"]), None)
+                hits = [h for h in hits if h.id != guide["id"]]
+                hits.insert(0, found or self._hit_from_fields(guide, score=0.0, snippet=""))
+                hits = hits[:per_page]
         facets = self._facets(searcher, main, flt)
         # len(Results) ignores the filter; the unscored facet pass counts exactly what matched.
         total = facets.pop("_total")[0][1] + (1 if case_hit is not None and total == 0 else 0)
@@ -474,6 +455,76 @@ class SearchIndex:
                           expansions=plan.expansions(), converted=plan.converted_from_traditional,
                           case_number=case_hit["case_number"] if case_hit is not None else None,
                           cause_tree=self.causes.tree(dict(facets.get("cause", []))))
+
+    def _main_query(self, searcher: Searcher, query: str, syntax: bool,
+                    ranker: LearnedRanker | None = None) -> tuple[QueryPlan, wq.Query, Any]:
+        """Return what the search understood, the query to run, and the ruling a case number names."""
+        ranker = ranker or self.ranker
+        plan = understand(query, self.thesaurus) if not syntax else QueryPlan(query, [])
+        case_numbers = find_case_numbers(query)
+        case_hit = None
+        if case_numbers:
+            case_hit = searcher.document(case_number=case_numbers[0], kind="entry")
+        if syntax:
+            parser = MultifieldParser(list(TEXT_FIELDS) + ["tags"], schema=searcher.schema)
+            # Wildcards and ranges expand to every term of a field: `*` took 5 s and `[a TO]` 23 s
+            # on content/. Without these plugins, * ? [ ] { } are plain characters.
+            parser.remove_plugin_class(qparser.WildcardPlugin)
+            parser.remove_plugin_class(qparser.RangePlugin)
+            try:
+                main = parser.parse(query)
+            except Exception:  # noqa: BLE001 - Whoosh raises IndexError, AssertionError ... on odd operator sequences
+                raise QueryError("the query syntax cannot be read. Check its operators (AND, OR, NOT) and brackets, "
+                                 "or search without syntax=1.") from None
+            if main is wq.NullQuery or isinstance(main, type(wq.NullQuery)):
+                raise QueryError("the query has operators but nothing to search for. Add a word, or search without syntax=1.")
+        elif case_hit is not None and not [t for t in plan.terms if not re.search(r"\d|京|号|初|终", t)]:
+            main = wq.Term("case_number", case_numbers[0])
+        elif not plan.groups:
+            main = wq.Every() if not query else wq.NullQuery
+        else:
+            if len(query) > PARAGRAPH_CHARS and len(plan.groups) > MAX_QUERY_GROUPS:
+                # A paragraph of facts: its most informative words, not all of them.
+                plan.groups = self._key_groups(searcher, plan.groups)
+                # Ranked by how many of them a document has (BM25), none required: no AND, no minimum.
+                main = wq.Or([field_query(g.term) for g in plan.groups])
+            else:
+                main = self._text_query(plan.groups)
+        if not syntax and plan.groups and ranker is not None and case_hit is None:
+            main = self._expand(main, plan, ranker)
+        return plan, main, case_hit
+
+    def _expand(self, main: wq.Query, plan: QueryPlan, ranker: LearnedRanker) -> wq.Query:
+        """Add the learned expansion words (indexer/ranking.py): more documents for a question of 3+ words, more score otherwise."""
+        expansions = ranker.expansions(plan.terms)
+        if not expansions:
+            return main
+        extra = wq.Or([field_query(word, boost=weight) for word, weight in expansions])
+        if isinstance(main, wq.Or) or len(plan.groups) == 1:
+            return wq.Or([main, extra])
+        return wq.AndMaybe(main, extra)
+
+    def _evidence_guide(self, searcher: Searcher, plan: QueryPlan) -> dict[str, Any] | None:
+        """Return the burden-of-proof guide for the dispute a what-to-prove question is about, if one covers it.
+
+        The guides (tagged 举证指南) are scored by the question's topic words alone, synonyms
+        included; the evidence words (证明, 证据 ...) are in every guide and so decide nothing.
+        """
+        topic = set(topic_words(plan.terms))
+        groups = [g for g in plan.groups if g.term in topic]
+        if not groups:
+            return None
+        view = self.view(searcher)
+        guides = self._filter_docs(view, wq.And([wq.Term("tags", GUIDE_TAG), ENTRY_ONLY]))
+        try:
+            ids, scores = view.scored(wq.Or([group_query(g) for g in groups]))
+        except Unsupported:
+            return None
+        keep = np.isin(ids, guides, assume_unique=True)
+        ids, scores = ids[keep], scores[keep]
+        if not len(ids):
+            return None
+        return searcher.stored_fields(int(ids[int(np.argmax(scores))]))
 
     def _key_groups(self, searcher: Searcher, groups: list[TermGroup]) -> list[TermGroup]:
         """Keep the MAX_QUERY_GROUPS most informative words (IDF, longer words first) that occur at all, in query order."""
@@ -531,7 +582,8 @@ class SearchIndex:
                 parts.append(wq.Term(name, value))
         return wq.And(parts) if parts else None
 
-    def _run(self, searcher: Searcher, main: wq.Query, flt: wq.Query | None, page: int, per_page: int, sort: str):
+    def _run(self, searcher: Searcher, main: wq.Query, flt: wq.Query | None, page: int, per_page: int, sort: str,
+             terms: list[str] | None = None):
         """Return the page's ranked whoosh hits (with collapsed copies) and whether anything matched."""
         depth = max(page * per_page, RERANK_DEPTH if sort != "date" else page * per_page)
         view = self.view(searcher)
@@ -547,6 +599,7 @@ class SearchIndex:
                 if flt is not None and len(ids):
                     keep = np.isin(ids, self._filter_docs(view, flt), assume_unique=True)
                     ids, scores = ids[keep], scores[keep]
+                scores = self._demote_local(view, ids, scores)
                 results = Results(searcher, main, view.top(ids, scores, depth))
         if results is None:  # date order, or a query the arrays do not model (syntax=1 phrases)
             allowed = set(self._filter_docs(view, flt).tolist()) if flt is not None else None
@@ -558,7 +611,7 @@ class SearchIndex:
             results = searcher.search(main, **kwargs)
         # iter(): list(results) would call len(results), which re-runs the whole query to count it.
         found = self._candidates(searcher, view, list(iter(results)))
-        ranked = found if sort == "date" else self._rerank(found, sort)
+        ranked = found if sort == "date" else self._rerank(found, sort, view, terms or [])
         grouped = collapse(ranked)
         return results, grouped, results.scored_length()
 
@@ -577,8 +630,43 @@ class SearchIndex:
             candidates.append(Candidate(fields, hit))
         return candidates
 
-    def _rerank(self, hits: list[Any], sort: str) -> list[Any]:
-        """Order candidates: authority- and version-aware relevance, or precedent order (art. 4)."""
+    @staticmethod
+    def _demote_local(view: IndexView, ids: np.ndarray, scores: np.ndarray) -> np.ndarray:
+        """Halve local regulations' scores before the candidates are chosen.
+
+        A local regulation often restates a national article; ~30% of the candidates of real
+        questions were local copies, and no STARD answer is one. Halved, not dropped: a question
+        that names a place or a local rule still finds it. Candidate recall@200 on the STARD dev
+        half: 0.751 -> 0.795 (bench/STARD.md).
+        """
+        if not len(ids):
+            return scores
+        return np.where(view.has_value("level", LOCAL_LEVEL, ids), scores * LOCAL_WEIGHT, scores)
+
+    def training_candidates(self, query: str, ranker: LearnedRanker) -> tuple[list[Any], np.ndarray]:
+        """Return a question's first-stage candidates under ``ranker``'s expansions, and their features (for training)."""
+        searcher = self.searcher()
+        plan, main, _case_hit = self._main_query(searcher, clean_query(query), False, ranker)
+        view = self.view(searcher)
+        try:
+            ids, scores = view.scored(main)
+        except Unsupported:
+            return [], np.zeros((0, 0))
+        scores = self._demote_local(view, ids, scores)
+        found = self._candidates(searcher, view, list(iter(Results(searcher, main, view.top(ids, scores, RERANK_DEPTH)))))
+        return found, self.ranking_features(found, view, plan.terms, ranker)
+
+    def ranking_features(self, hits: list[Any], view: IndexView, terms: list[str],
+                         ranker: LearnedRanker | None = None) -> np.ndarray:
+        """Return the learned ranking's features of the candidates (indexer/ranking.py), best first-stage score first."""
+        ranker = ranker or self.ranker
+        assert ranker is not None
+        docs = np.array([h.hit.docnum for h in hits], dtype=np.int64)
+        scores = np.array([h.score or 0.0 for h in hits], dtype=np.float64)
+        return ranker.features(view, terms, hits, docs, scores)
+
+    def _rerank(self, hits: list[Any], sort: str, view: IndexView | None = None, terms: list[str] | None = None) -> list[Any]:
+        """Order candidates: learned relevance (or level-weighted BM25 without a model), or precedent order (art. 4)."""
         if sort == "precedent":
             this_year = dt.date.today().year
 
@@ -590,6 +678,10 @@ class SearchIndex:
                 return (tier, recent, -(hit.score or 0.0))
 
             return sorted(hits, key=precedent_key)
+
+        if self.ranker is not None and self.ranker.booster is not None and terms and view is not None and hits:
+            order = self.ranker.order(self.ranking_features(hits, view, terms))
+            return [hits[i] for i in order]
 
         def weighted(hit: Any) -> float:
             weight = LEVEL_WEIGHT.get(hit.get("level") or "", 1.0)

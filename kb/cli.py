@@ -232,3 +232,30 @@ def import_lawrefbook(src: Path, dest: Path, only: tuple[str, ...]) -> None:
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+
+@main.group()
+def train() -> None:
+    """Train the models the search learns from real questions."""
+
+
+@train.command(name="ranker")
+@click.option("--questions", type=click.Path(path_type=Path, dir_okay=False, exists=True), required=True,
+              help="STARD-style questions (JSON lines: question, relevant articles with files and text).")
+@click.option("--index", "index_dir", type=click.Path(path_type=Path, file_okay=False), required=True,
+              help="An index of content/ and the statute corpus the answers point into.")
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Where to write the model (default: indexer/data/ranker, which the search loads).")
+def train_ranker(questions: Path, index_dir: Path, out: Path | None) -> None:
+    """Learn the term translations, priors and LambdaMART ranker (indexer/ranking.py)."""
+    from indexer.ranking import MODEL_FOLDER
+    from indexer.search import SearchIndex
+    from indexer.training import load_questions
+    from indexer.training import train as train_model
+
+    index = SearchIndex(index_dir)
+    labelled = load_questions(questions)
+    ranker = train_model(index, labelled, log=lambda m: click.echo(m, err=True))
+    target = out or MODEL_FOLDER
+    ranker.save(target)
+    click.echo(f"Trained on {len(labelled)} questions; wrote {target}.")
