@@ -178,9 +178,16 @@ class LearnedRanker:
         log_p = np.zeros(n)
         title_words = np.zeros(n)
         background_len = 1e7
+        seen: dict[tuple[str, str], np.ndarray] = {}
+
+        def frequencies(fieldname: str, term: str) -> np.ndarray:
+            if (fieldname, term) not in seen:
+                seen[(fieldname, term)] = view.frequencies(fieldname, term, docs)
+            return seen[(fieldname, term)]
+
         for j, word in enumerate(words):
-            tf_body = view.frequencies("body", word, docs)
-            tf_title = view.frequencies("title", word, docs)
+            tf_body = frequencies("body", word)
+            tf_title = frequencies("title", word)
             present[:, j] = (tf_body > 0) | (tf_title > 0)
             title_words += tf_title > 0
             df = view.document_frequency("body", word)
@@ -195,7 +202,7 @@ class LearnedRanker:
                 if source == word:
                     translated += t * tf_body / np.maximum(body_len, 1.0)
                 else:
-                    translated += t * view.frequencies("body", source, docs) / np.maximum(body_len, 1.0)
+                    translated += t * frequencies("body", source) / np.maximum(body_len, 1.0)
             log_p += np.log(LAMBDA * translated + (1 - LAMBDA) * own)
         X[:, col["title_words"]] = title_words
         types = view.values_at(docs, "type")

@@ -417,10 +417,10 @@ class SearchIndex:
         notice = None
         fallback = False
         flt = self._filter_query(filters)
-        results, grouped, total = self._run(searcher, main, flt, page, per_page, sort, terms)
+        results, grouped, total, matched = self._run(searcher, main, flt, page, per_page, sort, terms)
         if total == 0 and len(plan.groups) > 1 and not syntax:
             main = wq.Or([group_query(g) for g in plan.groups])
-            results, grouped, total = self._run(searcher, main, flt, page, per_page, sort, terms)
+            results, grouped, total, matched = self._run(searcher, main, flt, page, per_page, sort, terms)
             if total:
                 fallback = True
                 notice = "No entry contains every word; showing entries that contain some of them."
@@ -435,7 +435,7 @@ class SearchIndex:
                 hits = [h for h in hits if h.id != guide["id"]]
                 hits.insert(0, found or self._hit_from_fields(guide, score=0.0, snippet=""))
                 hits = hits[:per_page]
-        facets = self._facets(searcher, main, flt)
+        facets = self._facets(searcher, main, flt, matched)
         # len(Results) ignores the filter; the unscored facet pass counts exactly what matched.
         total = facets.pop("_total")[0][1] + (1 if case_hit is not None and total == 0 else 0)
         did_you_mean = None
@@ -446,7 +446,7 @@ class SearchIndex:
             if corrected and corrected != plan.text:
                 corrected_plan = understand(corrected, self.thesaurus)
                 if corrected_plan.groups:
-                    _r, _g, corrected_total = self._run(searcher, self._text_query(corrected_plan.groups), flt, 1, 1, "relevance")
+                    _r, _g, corrected_total, _m = self._run(searcher, self._text_query(corrected_plan.groups), flt, 1, 1, "relevance")
                     if corrected_total:
                         did_you_mean = corrected
         return SearchPage(did_you_mean=did_you_mean, answer=answer_card(hits, page),
@@ -584,10 +584,11 @@ class SearchIndex:
 
     def _run(self, searcher: Searcher, main: wq.Query, flt: wq.Query | None, page: int, per_page: int, sort: str,
              terms: list[str] | None = None):
-        """Return the page's ranked whoosh hits (with collapsed copies) and whether anything matched."""
+        """Return the page's ranked whoosh hits (with collapsed copies), how many matched, and which (if the arrays scored them)."""
         depth = max(page * per_page, RERANK_DEPTH if sort != "date" else page * per_page)
         view = self.view(searcher)
         results = None
+        matched = None  # the documents matched, when the arrays scored them: the facets count them
         if sort != "date":
             # BM25F over posting arrays (indexer/docsets.py): the same scores as Whoosh's matchers,
             # without stepping through every match in Python.
@@ -599,6 +600,7 @@ class SearchIndex:
                 if flt is not None and len(ids):
                     keep = np.isin(ids, self._filter_docs(view, flt), assume_unique=True)
                     ids, scores = ids[keep], scores[keep]
+                matched = ids
                 scores = self._demote_local(view, ids, scores)
                 results = Results(searcher, main, view.top(ids, scores, depth))
         if results is None:  # date order, or a query the arrays do not model (syntax=1 phrases)
@@ -613,7 +615,7 @@ class SearchIndex:
         found = self._candidates(searcher, view, list(iter(results)))
         ranked = found if sort == "date" else self._rerank(found, sort, view, terms or [])
         grouped = collapse(ranked)
-        return results, grouped, results.scored_length()
+        return results, grouped, results.scored_length(), matched
 
     def _candidates(self, searcher: Searcher, view: IndexView, hits: list[Any]) -> list[Candidate]:
         """Return the hits with the fields the ranking reads: from columns, not from stored documents."""
@@ -679,19 +681,30 @@ class SearchIndex:
 
             return sorted(hits, key=precedent_key)
 
-        if self.ranker is not None and self.ranker.booster is not None and terms and view is not None and hits:
-            order = self.ranker.order(self.ranking_features(hits, view, terms))
-            return [hits[i] for i in order]
-
         def weighted(hit: Any) -> float:
             weight = LEVEL_WEIGHT.get(hit.get("level") or "", 1.0)
             if hit.get("superseded"):
                 weight *= SUPERSEDED_WEIGHT
             return (hit.score or 0.0) * weight
 
+        if self.ranker is not None and self.ranker.booster is not None and terms and view is not None and hits:
+            return self._learned_order(hits, view, terms, sorted(hits, key=weighted, reverse=True))
         return diversify(sorted(hits, key=weighted, reverse=True))
 
-    def _facets(self, searcher: Searcher, main: wq.Query, flt: wq.Query | None) -> dict[str, list[tuple[str, int]]]:
+    def _learned_order(self, hits: list[Any], view: IndexView, terms: list[str], first_stage: list[Any]) -> list[Any]:
+        """Return the articles in the learned order, each ruling, guideline or statute at its first-stage place.
+
+        The ranker learned from questions answered by articles; it knows nothing of our own
+        entries, whose titles and tags say what they are about. So an entry keeps the place its
+        BM25F score gave it (first when it outscores every article), and the articles fill the
+        other places in the order the ranker gives them.
+        """
+        order = self.ranker.order(self.ranking_features(hits, view, terms))  # type: ignore[union-attr]
+        articles = iter([hits[i] for i in order if hits[i].get("kind") == "article"])
+        return [hit if hit.get("kind") != "article" else next(articles) for hit in first_stage]
+
+    def _facets(self, searcher: Searcher, main: wq.Query, flt: wq.Query | None,
+                matched: np.ndarray | None = None) -> dict[str, list[tuple[str, int]]]:
         """Return facet counts (and the exact total), cached per query, filter and index state.
 
         Pages 2, 3 ... of a search, and the same search from other users, reuse the counts. The
@@ -704,18 +717,19 @@ class SearchIndex:
             cached = self._facet_cache.get(key)
         if cached is not None:
             return {name: list(counts) for name, counts in cached.items()}
-        counts = self._count_facets(searcher, main, flt)
+        counts = self._count_facets(searcher, main, flt, matched)
         with self._lock:
             if len(self._facet_cache) >= FACET_CACHE_SIZE:
                 self._facet_cache.pop(next(iter(self._facet_cache)))
             self._facet_cache[key] = counts
         return {name: list(values) for name, values in counts.items()}
 
-    def _count_facets(self, searcher: Searcher, main: wq.Query, flt: wq.Query | None) -> dict[str, list[tuple[str, int]]]:
+    def _count_facets(self, searcher: Searcher, main: wq.Query, flt: wq.Query | None,
+                      matched: np.ndarray | None = None) -> dict[str, list[tuple[str, int]]]:
         # Numpy over posting arrays (indexer/docsets.py): Whoosh's unscored pass stepped through
         # every match once per facet, most of a common query's time at scale.
         view = self.view(searcher)
-        docs = self._docs(view, main, flt)
+        docs = matched if matched is not None else self._docs(view, main, flt)
         out: dict[str, list[tuple[str, int]]] = {"_total": [("", int(len(docs)))]}
         for name in FACET_FIELDS:
             counts = [(str(value), count) for value, count in view.counts(docs, name)
