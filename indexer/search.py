@@ -511,13 +511,16 @@ class SearchIndex:
         included; the evidence words (证明, 证据 ...) are in every guide and so decide nothing.
         """
         topic = set(topic_words(plan.terms))
-        groups = [g for g in plan.groups if g.term in topic]
-        if not groups:
+        words = {(g.term, 1.0) for g in plan.groups if g.term in topic}
+        words |= {(alt, w) for g in plan.groups if g.term in topic for alt, w in g.alternatives if " " not in alt}
+        if not words:
             return None
         view = self.view(searcher)
         guides = self._filter_docs(view, wq.And([wq.Term("tags", GUIDE_TAG), ENTRY_ONLY]))
+        # What a guide covers is what its title and tags say: its long text mentions much else.
+        about = wq.Or([wq.Or([wq.Term("title", w), wq.Term("tags", w)], boost=weight) for w, weight in sorted(words)])
         try:
-            ids, scores = view.scored(wq.Or([group_query(g) for g in groups]))
+            ids, scores = view.scored(about)
         except Unsupported:
             return None
         keep = np.isin(ids, guides, assume_unique=True)
