@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 INDEX ?= instance/index
+CONTENT ?= content
 HOST ?= 127.0.0.1
 PORT ?= 5000
 DEB_PACKAGES = chromium poppler-utils fonts-noto-cjk
@@ -17,8 +18,12 @@ $(BIN)/kb: setup.cfg pyproject.toml
 
 install: $(BIN)/kb
 
+# `kb index` exits 1 when some files had problems: they are reported and skipped, the good entries
+# are indexed, and the site must still be served. Only 2 or more (a usage error, a crash) stops make.
 index: install
-	$(BIN)/kb index --content content --index $(INDEX)
+	@$(BIN)/kb index --content $(CONTENT) --index $(INDEX); status=$$?; \
+	if [ $$status -eq 1 ]; then echo "Serving the good entries; fix the problems above (kb check $(CONTENT))." >&2; \
+	elif [ $$status -ne 0 ]; then exit $$status; fi
 
 run: index
 	$(BIN)/kb serve --host $(HOST) --port $(PORT) --index $(INDEX)
@@ -33,7 +38,7 @@ serve: index
 
 # Editors' preview: drafts included, rebuilt on save, pages reload themselves.
 preview: install
-	$(BIN)/kb serve --watch --drafts --content content --host $(HOST) --port $(PORT)
+	$(BIN)/kb serve --watch --drafts --content $(CONTENT) --host $(HOST) --port $(PORT)
 
 # Debian packages for the browser and PDF tests; needs root (CI runs as root).
 deps:
@@ -51,7 +56,7 @@ test: install deps
 	$(BIN)/pytest -q
 
 check: install
-	$(BIN)/kb check --strict content
+	$(BIN)/kb check --strict $(CONTENT)
 
 # After changing interface text: extract msgids, fill from webapp/translations/<lang>.yaml.
 translations: install

@@ -320,7 +320,7 @@ def build_index(content_dirs: list[Path] | Path, index_root: Path | str, *, clea
             save_load_cache(cache, Path(report.build_dir) / LOAD_CACHE, settled_before_ns=settled_before_ns)
         report.problems = loaded.problems
         report.skipped = sorted(loaded.bad_paths)
-        report.loaded = loaded.entries
+        report.loaded = loaded.parsed  # links to a file with a problem still resolve
         report.checked = loaded.checked
         report.seconds = time.perf_counter() - started
         return report
@@ -373,7 +373,7 @@ def _incremental_build(loaded: LoadReport, resolver: StatuteResolver, titles: Ma
                        content_dirs: list[Path]) -> BuildReport:
     old_files: dict[str, dict] = manifest["files"]
     new_entries = {e.path: e for e in loaded.entries}
-    # A file that exists but cannot be loaded now keeps its last good version in the index
+    # A file that exists but has a problem now keeps its last good version in the index
     # (as MkDocs keeps serving the last good build); only files that are gone are removed.
     kept = {p: old_files[p] for p in old_files if p not in new_entries and p in loaded.bad_paths}
     removed = [p for p in old_files if p not in new_entries and p not in kept]

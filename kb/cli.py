@@ -16,7 +16,6 @@ from kb.entry import Entry
 from kb.links import check_links
 from kb.loader import load_all
 from kb.problems import Problem, summarize
-from kb.vocabulary import check_vocabulary
 
 DEFAULT_CONTENT = "content"
 DEFAULT_INDEX = "instance/index"
@@ -47,11 +46,11 @@ def check(paths: tuple[Path, ...], strict: bool, context: Path) -> None:
 
         wanted = {display_path(p) for p in files if p.suffix == ".md"}
         report = load_all([context], strict=strict)
-        problems = [p for p in _all_problems(report.problems, report.entries, [context]) if p.path in wanted]
+        problems = [p for p in _all_problems(report.problems, report.parsed, [context]) if p.path in wanted]
         checked = len(wanted)
     else:
         report = load_all(roots, strict=strict)
-        problems = _all_problems(report.problems, report.entries, [p for p in roots if p.is_dir()])
+        problems = _all_problems(report.problems, report.parsed, [p for p in roots if p.is_dir()])
         checked = report.checked
     for problem in problems:
         click.echo(str(problem))
@@ -60,8 +59,8 @@ def check(paths: tuple[Path, ...], strict: bool, context: Path) -> None:
 
 
 def _all_problems(load_problems: list[Problem], entries: list[Entry], content_dirs: list[Path]) -> list[Problem]:
-    """Return the load problems plus those of links and vocabularies, sorted, without repeats."""
-    return sorted(set(load_problems) | set(check_links(entries, content_dirs)) | set(check_vocabulary(entries, content_dirs)))
+    """Return the load problems (values and vocabularies) plus those of links, sorted, without repeats."""
+    return sorted(set(load_problems) | set(check_links(entries, content_dirs)))
 
 
 @main.command()
@@ -89,7 +88,8 @@ def index(content_dirs: tuple[Path, ...], index_dir: Path, clean: bool, drafts: 
     if report.skipped:
         click.echo(f"Skipped {len(report.skipped)} of {report.checked} files.")
     click.echo(report.summary())
-    sys.exit(1 if report.problems else 0)
+    # Every problem printed counts, links included (issue #13: this once looked at load problems only).
+    sys.exit(1 if problems else 0)
 
 
 def build_and_record(roots: list[Path], index_dir: Path, *, clean: bool = False, drafts: bool = False,

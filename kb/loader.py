@@ -22,23 +22,30 @@ from kb.entry import Entry
 from kb.fields import FIELDS_BY_NAME, FieldError
 from kb.frontmatter import FrontMatterError, parse_front_matter
 from kb.problems import Problem, display_path
+from kb.vocabulary import check_vocabulary
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 
 
 @dataclass
 class LoadReport:
-    """What loading a content tree gave: the good entries, and every problem found."""
+    """What loading a content tree gave: the good entries, and every problem found.
+
+    A file with any problem of its own is either its last good version or absent, never half
+    (a date dropped, an unknown 案由 become a facet value): ``entries`` holds only files without
+    problems, the ones to index; ``parsed`` also holds those that parsed despite a problem, so
+    that links to them still resolve in ``kb check``.
+    """
 
     entries: list[Entry] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     checked: int = 0
+    parsed: list[Entry] = field(default_factory=list)
 
     @property
     def bad_paths(self) -> set[str]:
-        """Return the paths of files that could not be loaded at all."""
-        loaded = {e.path for e in self.entries}
-        return {p.path for p in self.problems} - loaded
+        """Return the paths of files with a problem: none of them is indexed as it is now."""
+        return {p.path for p in self.problems}
 
 
 def read_text(path: Path, shown: str) -> tuple[str | None, list[Problem]]:
@@ -240,10 +247,15 @@ def load_all(roots: list[Path] | Path, *, strict: bool = False, include_drafts: 
                 continue
             seen[entry.id] = entry
             if include_drafts or not entry.is_draft:
-                report.entries.append(entry)
+                report.parsed.append(entry)
     if cache is not None:
         for key in cache.keys() - found:  # deleted files, or files outside these roots
             del cache[key]
+    # The vocabularies are checked here, with the other values of each file, so that a file
+    # with an unknown 案由 or court is kept out of the index like one with a bad date.
+    report.problems.extend(check_vocabulary(report.parsed, [root for root in roots if root.is_dir()]))
+    bad = report.bad_paths
+    report.entries = [entry for entry in report.parsed if entry.path not in bad]
     report.problems.sort()
     return report
 
