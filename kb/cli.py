@@ -195,15 +195,31 @@ def rebuild(roots: list[Path], index_dir: Path, drafts: bool, cache: dict) -> No
 @main.command()
 @click.argument("entry_type", type=click.Choice(["ruling", "guideline", "statute"]))
 @click.argument("title")
-@click.option("--case-number", help="案号; also names the file for rulings.")
+@click.option("--case-number", help="案号, e.g. （2021）京0491民初1号; also names the file: 2021-jing0491-minchu-1.md.")
 @click.option("--content", "content_dir", type=click.Path(path_type=Path, file_okay=False), default=DEFAULT_CONTENT, show_default=True)
 def new(entry_type: str, title: str, case_number: str | None, content_dir: Path) -> None:
     """Write a new entry from a template with every field; never overwrite a file."""
+    from kb.casenumber import CaseNumberError, normalize_case_number
     from kb.templates import FOLDERS, new_entry_id, render_template
 
+    if case_number is not None:
+        try:
+            case_number = normalize_case_number(case_number)
+        except CaseNumberError as exc:
+            if not exc.fix:
+                raise click.BadParameter(str(exc), param_hint="'--case-number'") from None
+            # The parser is sure of the fix (brackets, 年, 第): write it as kb check wants it.
+            click.echo(f"kb new: case number written as {exc.fix} (was '{case_number}').", err=True)
+            case_number = normalize_case_number(exc.fix)
+    if case_number and entry_type != "ruling":
+        raise click.BadParameter("only rulings have a case number.", param_hint="'--case-number'")
     path = content_dir / FOLDERS[entry_type] / f"{new_entry_id(entry_type, title, case_number)}.md"
     if path.exists():
-        click.echo(f"kb new: {path} already exists. Choose another title, or edit that file.", err=True)
+        if case_number:
+            fix = f"Its name comes from the case number {case_number}: one ruling, one entry; edit that file."
+        else:
+            fix = f"Its name comes from the title '{title}': choose another title, or edit that file."
+        click.echo(f"kb new: {path} already exists. {fix}", err=True)
         sys.exit(1)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(render_template(entry_type, title, case_number), encoding="utf-8")

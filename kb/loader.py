@@ -108,6 +108,9 @@ def parse_entry(text: str, shown: str, *, default_id: str, strict: bool = False)
             values[name] = spec.convert(raw)
         except FieldError as exc:
             problems.append(Problem(shown, line, name, str(exc), exc.hint))
+            continue
+        if strict and spec.strict and values[name] == ():  # `sources: []`, as `kb new` writes it, is not a source
+            problems.append(Problem(shown, line, name, "is an empty list.", f"List at least one below it, as '- ...' ({spec.help})."))
     for spec in FIELDS_BY_NAME.values():
         if spec.name in fm.values:
             continue

@@ -120,3 +120,69 @@ def test_make_index_goes_on_when_one_file_is_bad(mixed: Path) -> None:
     usage = make("index", f"CONTENT={mixed.parent / 'no-such-folder'}", f"INDEX={mixed.parent / 'ix'}")
     assert usage.returncode == 2
     assert "no such content folder" in usage.stderr
+
+
+# --- kb new --------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("typed", "name", "written"), [
+    ("2021京0491民初1号", "2021-jing0491-minchu-1", "（2021）京0491民初1号"),
+    ("(2021)京73知民终2496号", "2021-jing73-zhiminzhong-2496", "（2021）京73知民终2496号"),
+    ("〔2020〕藏01行初3号", "2020-zang01-xingchu-3", "（2020）藏01行初3号"),
+    ("（2007）民三终字第4号", "2007-minsanzhong-4", "（2007）民三终字第4号"),
+])
+def test_kb_new_names_a_ruling_after_its_normalised_case_number(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, runner,  # type: ignore[no-untyped-def]
+                                                                typed: str, name: str, written: str) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = runner("new", "ruling", "某案", "--case-number", typed)
+    assert (result.exit_code, result.stdout) == (0, f"content/rulings/{name}.md\n")
+    text = (tmp_path / "content" / "rulings" / f"{name}.md").read_text(encoding="utf-8")
+    assert f"\ncase_number: {written}  # 案号" in text and f"\nid: {name}  #" in text
+    assert runner("check", "content").stdout == "Checked 1 entries: no problems.\n"
+
+
+def test_kb_new_says_how_it_wrote_the_case_number_and_what_named_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+                                                                          runner) -> None:
+    monkeypatch.chdir(tmp_path)
+    first = runner("new", "ruling", "某案", "--case-number", "2021京0491民初1号")
+    assert first.stderr == "kb new: case number written as （2021）京0491民初1号 (was '2021京0491民初1号').\n"
+    again = runner("new", "ruling", "另一个标题", "--case-number", "（2021）京0491民初1号")
+    assert (again.exit_code, again.stderr) == (1, "kb new: content/rulings/2021-jing0491-minchu-1.md already exists. Its name comes from the case "
+                                                  "number （2021）京0491民初1号: one ruling, one entry; edit that file.\n")
+    assert runner("new", "guideline", "举证 指引").exit_code == 0
+    title = runner("new", "guideline", "举证 指引")
+    assert (title.exit_code, title.stderr) == (1, "kb new: content/guidelines/举证-指引.md already exists. Its name comes from the title "
+                                                  "'举证 指引': choose another title, or edit that file.\n")
+    bad = runner("new", "ruling", "某案", "--case-number", "京0491民初")
+    assert bad.exit_code == 2
+    assert ("Error: Invalid value for '--case-number': '京0491民初' is not a case number: it must start with the year in brackets, "
+            "such as （2019）. Write it like （2019）京0491民初2547号.") in bad.stderr
+    assert sorted(p.name for p in (tmp_path / "content").rglob("*.md")) == ["2021-jing0491-minchu-1.md", "举证-指引.md"]
+
+
+def test_the_template_sources_list_fails_strict(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, runner) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(tmp_path)
+    assert runner("new", "guideline", "指引").exit_code == 0
+    path = tmp_path / "content" / "guidelines" / "指引.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("# summary:  ", "summary: 摘要。  #"), encoding="utf-8")
+    result = runner("check", "--strict", "content")
+    assert (result.exit_code, result.stdout.splitlines()) == (1, [
+        "content/guidelines/指引.md:9: sources: is an empty list. List at least one below it, as '- ...' (list of URLs the facts come from).",
+        "Checked 1 entries: 1 problem in 1 file.",
+    ])
+    assert runner("check", "content").exit_code == 0  # an empty list is fine until --strict
+
+
+def test_a_link_to_a_heading_the_target_lacks_is_flagged(content_dir, monkeypatch: pytest.MonkeyPatch, runner) -> None:  # type: ignore[no-untyped-def]
+    root = content_dir({
+        "guidelines/guide.md": entry_text(type_="guideline", title="举证指引", body="## 适用范围\n\n文字。\n\n## 举证 清单\n\n1. 截图"),
+        "statutes/law.md": entry_text(type_="statute", title="示例法", short_title="示例法", body="## 第一章 总则\n\n第一条 内容。"),
+        "rulings/a.md": entry_text(title="甲案", body="见[[guide#第九十九条]]。\n\n又见[[guide#举证-清单]]、[[law#第一条]]和[[law#第二条]]。"),
+    })
+    monkeypatch.chdir(root.parent)
+    result = runner("check", "content")
+    assert (result.exit_code, result.stdout.splitlines()) == (1, [
+        "content/rulings/a.md:5: link: [[guide#第九十九条]]: guide has no heading 第九十九条. Link to one of its headings (举证-清单, 适用范围), "
+        "or to the entry without '#'.",
+        "content/rulings/a.md:7: link: [[law#第二条]]: law has no 第二条. Check the article number.",
+        "Checked 3 entries: 2 problems in 1 file.",
+    ])
