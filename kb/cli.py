@@ -16,6 +16,7 @@ from kb.entry import Entry
 from kb.links import check_links
 from kb.loader import load_all
 from kb.problems import Problem, summarize
+from kb.progress import Progress, terminal_progress
 
 DEFAULT_CONTENT = "content"
 DEFAULT_INDEX = "instance/index"
@@ -78,11 +79,15 @@ def index(content_dirs: tuple[Path, ...], index_dir: Path, clean: bool, drafts: 
     for root in roots:
         if not root.is_dir():
             raise click.UsageError(f"no such content folder: {root}")
+    progress = terminal_progress(sys.stderr)  # bars on a terminal; in a log, only the summary line below
     try:
-        report, problems = build_and_record(roots, index_dir, clean=clean, drafts=drafts, wait=wait)
+        report, problems = build_and_record(roots, index_dir, clean=clean, drafts=drafts, wait=wait, progress=progress)
     except BuildLockedError as exc:
         click.echo(f"kb index: {exc}", err=True)
         sys.exit(1)
+    finally:
+        if progress is not None:
+            progress.close()
     for problem in problems:
         click.echo(str(problem))
     if report.skipped:
@@ -93,13 +98,13 @@ def index(content_dirs: tuple[Path, ...], index_dir: Path, clean: bool, drafts: 
 
 
 def build_and_record(roots: list[Path], index_dir: Path, *, clean: bool = False, drafts: bool = False,
-                     wait: float = 0.0, cache: dict | None = None):  # type: ignore[no-untyped-def]
+                     wait: float = 0.0, cache: dict | None = None, progress: Progress | None = None):  # type: ignore[no-untyped-def]
     """Build the index, check links and vocabularies, and record every problem beside the index."""
     from indexer import build_index
     from indexer.status import write_problems
 
     kwargs = {"cache": cache} if cache is not None else {}
-    report = build_index(roots, index_dir, clean=clean, include_drafts=drafts, wait=wait, **kwargs)
+    report = build_index(roots, index_dir, clean=clean, include_drafts=drafts, wait=wait, progress=progress, **kwargs)
     problems = _all_problems(report.problems, report.loaded, roots)  # the build's entries: no second read
     write_problems(index_dir, problems, report.checked)
     return report, problems
@@ -239,7 +244,12 @@ def import_lawrefbook(src: Path, dest: Path, only: tuple[str, ...]) -> None:
     """Convert LawRefBook statute files (SRC) into statute entries under DEST."""
     from kb.importers.lawrefbook import import_corpus
 
-    report = import_corpus(src, dest, only=list(only) or None)
+    progress = terminal_progress(sys.stderr)
+    try:
+        report = import_corpus(src, dest, only=list(only) or None, progress=progress)
+    finally:
+        if progress is not None:
+            progress.close()
     for problem in report.problems:
         click.echo(str(problem))
     click.echo(f"Converted {len(report.converted)} files, rejected {len(report.problems)}, in {report.seconds:.1f} s.")

@@ -22,6 +22,7 @@ from kb.entry import Entry
 from kb.fields import FIELDS_BY_NAME, FieldError
 from kb.frontmatter import FrontMatterError, parse_front_matter
 from kb.problems import Problem, display_path
+from kb.progress import Progress
 from kb.vocabulary import check_vocabulary
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
@@ -187,9 +188,10 @@ def _stamp(info: os.stat_result) -> tuple[int, int, int, int]:
 
 
 def load_all(roots: list[Path] | Path, *, strict: bool = False, include_drafts: bool = True,
-             cache: LoadCache | None = None) -> LoadReport:
+             cache: LoadCache | None = None, progress: Progress | None = None) -> LoadReport:
     """Load every entry below ``roots``; duplicate ids and links leaving a root are problems.
 
+    ``progress`` is called after each file is counted, with ("files read", done, total).
     With ``cache`` (kept by a long-running process such as ``kb serve --watch``, or read by
     ``read_load_cache``), a file whose modification time, size, inode and status-change time are
     unchanged is not read again; the cache then holds the files found, and no others.
@@ -199,10 +201,14 @@ def load_all(roots: list[Path] | Path, *, strict: bool = False, include_drafts: 
     report = LoadReport()
     seen: dict[str, Entry] = {}
     found: set[str] = set()
-    for root in roots:
+    listed = [(root, list(_content_files_shown(root))) for root in roots]  # listed first: progress needs the total
+    total = sum(len(files) for _root, files in listed)
+    for root, files in listed:
         root_resolved = root.resolve()
-        for key, shown in _content_files_shown(root):
+        for key, shown in files:
             report.checked += 1
+            if progress is not None:
+                progress("files read", report.checked, total)
             try:
                 shown.encode("utf-8")
             except UnicodeEncodeError:  # os.fsdecode() kept undecodable bytes as surrogates

@@ -186,3 +186,65 @@ def test_a_link_to_a_heading_the_target_lacks_is_flagged(content_dir, monkeypatc
         "content/rulings/a.md:7: link: [[law#第二条]]: law has no 第二条. Check the article number.",
         "Checked 3 entries: 2 problems in 1 file.",
     ])
+
+
+# --- progress: bars on a terminal, one summary line otherwise --------------------------------------------
+
+LAW = ("# 中华人民共和国示例法\n\n2020年1月1日 通过\n\n<!-- INFO END -->\n\n## 第一章 总则\n\n"
+       "第一条 为了示例，制定本法。\n\n第二条 本法所称示例。\n")
+
+
+def ruling_tree(root: Path, n: int) -> Path:
+    for i in range(n):
+        (root / "rulings").mkdir(parents=True, exist_ok=True)
+        (root / "rulings" / f"r{i}.md").write_text(entry_text(title=f"条目{i}", body=f"正文{i}。"), encoding="utf-8")
+    return root
+
+
+def test_kb_index_and_import_print_one_summary_line_when_not_on_a_terminal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+                                                                           runner) -> None:
+    monkeypatch.chdir(tmp_path)
+    ruling_tree(tmp_path / "content", 3)
+    index = runner("index", "--content", "content", "--index", "ix")
+    assert (index.exit_code, index.stderr) == (0, "")
+    assert re.fullmatch(r"Indexed \(full\) 3 entries: 3 documents in \d+\.\d\d s\.\n", index.stdout), index.stdout
+    (tmp_path / "corpus" / "民法商法").mkdir(parents=True)
+    (tmp_path / "corpus" / "民法商法" / "示例法(2020-01-01).md").write_text(LAW, encoding="utf-8")
+    imported = runner("import", "lawrefbook", "corpus", "statutes")
+    assert (imported.exit_code, imported.stderr) == (0, "")
+    assert re.fullmatch(r"Converted 1 files, rejected 0, in \d+\.\d s\.\n", imported.stdout), imported.stdout
+
+
+def run_on_a_terminal(args: list[str], cwd: Path) -> tuple[int, str, str]:
+    """Run ``kb ARGS`` with stderr on a pseudo-terminal; return its status, stdout and what the terminal showed."""
+    import pty
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "kb.cli", *args], cwd=cwd, stdout=subprocess.PIPE, stderr=slave,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    os.close(slave)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the process closed the terminal
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(master)
+    assert proc.stdout is not None
+    with proc.stdout:
+        stdout = proc.stdout.read().decode()
+    return proc.wait(timeout=60), stdout, shown.decode()
+
+
+def test_kb_index_shows_progress_on_a_terminal(tmp_path: Path) -> None:
+    ruling_tree(tmp_path / "content", 40)
+    status, stdout, shown = run_on_a_terminal(["index", "--content", "content", "--index", "ix"], tmp_path)
+    assert status == 0
+    assert re.fullmatch(r"Indexed \(full\) 40 entries: 40 documents in \d+\.\d\d s\.\n", stdout)  # the summary stays on stdout
+    final = [line for line in re.split(r"[\r\n]+", shown) if "100%" in line]
+    assert re.fullmatch(r"files read: 100%\|█+\| 40/40 \[\d\d:\d\d<00:00, +[\d.]+ file/s\]", final[0]), shown
+    assert re.fullmatch(r"documents written: 100%\|█+\| 40/40 \[\d\d:\d\d<00:00, +[\d.]+ document/s\]", final[-1]), shown
+    assert "<?" in shown  # before the first file, tqdm shows the time left as unknown; then it estimates it
