@@ -8,15 +8,23 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 DEB_PACKAGES = chromium poppler-utils fonts-noto-cjk
 
-.PHONY: run test deps install index check bench clean translations preview serve
+.PHONY: run test deps install install-test index check bench clean translations preview serve
 
+# Running needs only the package; the test extras (playwright, schemathesis, hypothesis) are
+# installed by `make test` alone.
 $(BIN)/kb: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q -e .
 	touch $(BIN)/kb
 
+$(BIN)/pytest: $(BIN)/kb
+	$(BIN)/pip install -q -e '.[test]'
+	touch $(BIN)/pytest
+
 install: $(BIN)/kb
+
+install-test: $(BIN)/pytest
 
 # `kb index` exits 1 when some files had problems: they are reported and skipped, the good entries
 # are indexed, and the site must still be served. Only 2 or more (a usage error, a crash) stops make.
@@ -52,7 +60,7 @@ deps:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(DEB_PACKAGES) >/dev/null; \
 	fi
 
-test: install deps
+test: install-test deps
 	$(BIN)/pytest -q
 
 check: install

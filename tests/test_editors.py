@@ -248,3 +248,14 @@ def test_kb_index_shows_progress_on_a_terminal(tmp_path: Path) -> None:
     assert re.fullmatch(r"files read: 100%\|█+\| 40/40 \[\d\d:\d\d<00:00, +[\d.]+ file/s\]", final[0]), shown
     assert re.fullmatch(r"documents written: 100%\|█+\| 40/40 \[\d\d:\d\d<00:00, +[\d.]+ document/s\]", final[-1]), shown
     assert "<?" in shown  # before the first file, tqdm shows the time left as unknown; then it estimates it
+
+
+# --- make run installs only what running needs ---------------------------------------------------------
+
+def test_make_run_installs_the_package_and_make_test_the_test_extras(tmp_path: Path) -> None:
+    venv = tmp_path / "venv"  # absent, so that make shows the whole install (-n: shown, not run)
+    run = subprocess.run(["make", "-n", "run", f"VENV={venv}"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert f"{venv}/bin/pip install -q -e .\n" in run.stdout
+    assert "[test]" not in run.stdout
+    test = subprocess.run(["make", "-n", "test", f"VENV={venv}"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert f"{venv}/bin/pip install -q -e '.[test]'\n" in test.stdout
