@@ -259,3 +259,75 @@ def test_make_run_installs_the_package_and_make_test_the_test_extras(tmp_path: P
     assert "[test]" not in run.stdout
     test = subprocess.run(["make", "-n", "test", f"VENV={venv}"], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert f"{venv}/bin/pip install -q -e '.[test]'\n" in test.stdout
+
+
+# --- "edit this file" and previous/next on entry pages ----------------------------------------------------
+
+@pytest.fixture
+def nav_index(content_dir, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Four rulings (two dated, two not) and a guideline, indexed from tmp_path as `make run` does from the repo."""
+    content_dir({
+        "rulings/old.md": entry_text(title="旧案", decided_on="2019-05-01"),
+        "rulings/new.md": entry_text(title="新案", decided_on="2021-05-01"),
+        "rulings/b-undated.md": entry_text(title="无日期乙"),
+        "rulings/a-undated.md": entry_text(title='无日期甲<script>alert("x")</script>'),
+        "guidelines/g.md": entry_text(type_="guideline", title="指引", issued_on="2020-01-01"),
+    })
+    monkeypatch.chdir(tmp_path)
+    from indexer import build_index
+
+    build_index([Path("content")], tmp_path / "ix", clean=True)
+    return tmp_path / "ix"
+
+
+def nav_client(index_dir: Path, **config: object):  # type: ignore[no-untyped-def]
+    from webapp import create_app
+
+    return create_app({"TESTING": True, "INDEX_DIR": str(index_dir), **config}).test_client()
+
+
+def test_previous_and_next_follow_the_listing_order_within_a_type(nav_index: Path) -> None:
+    client = nav_client(nav_index)
+    chain, entry_id = [], "new"
+    while entry_id:
+        chain.append(entry_id)
+        nxt = client.get(f"/api/entries/{entry_id}").get_json()["entry"]["next"]
+        entry_id = nxt["id"] if nxt else None
+    assert chain == ["new", "old", "a-undated", "b-undated"]  # newest first, undated last, then by id
+    first = client.get("/api/entries/new").get_json()["entry"]
+    assert (first["previous"], first["next"]["url"]) == (None, "/entries/old")
+    guideline = client.get("/api/entries/g").get_json()["entry"]
+    assert (guideline["previous"], guideline["next"]) == (None, None)  # the only guideline: no ruling as a neighbour
+
+    page = client.get("/entries/old").get_data(as_text=True)
+    assert '<a class="pager-prev" rel="prev" href="/entries/new">← 新案</a>' in page
+    assert ('<a class="pager-next" rel="next" href="/entries/a-undated">无日期甲&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; →</a>'
+            in page)
+    assert '<script>alert("x")</script>' not in page
+    assert "pager-prev" not in client.get("/entries/new").get_data(as_text=True)
+
+
+def test_edit_link_from_the_setting_and_the_file_path_in_the_preview(nav_index: Path) -> None:
+    public = nav_client(nav_index).get("/entries/old").get_data(as_text=True)
+    assert "edit-link" not in public  # no setting, no preview: nothing to offer
+
+    edit = nav_client(nav_index, EDIT_URL="https://git.example.org/kb/edit/main/").get("/entries/old").get_data(as_text=True)
+    assert ('<p class="edit-link"><a href="https://git.example.org/kb/edit/main/content/rulings/old.md" rel="nofollow noopener">'
+            "编辑此文件</a></p>") in edit
+    body = nav_client(nav_index, EDIT_URL="https://git.example.org/kb/edit/main").get("/api/entries/old").get_json()["entry"]
+    assert (body["path"], body["edit_url"]) == ("content/rulings/old.md", "https://git.example.org/kb/edit/main/content/rulings/old.md")
+
+    preview = nav_client(nav_index, WATCH=True).get("/entries/old").get_data(as_text=True)
+    assert '<p class="edit-link">源文件：<code>content/rulings/old.md</code></p>' in preview
+
+
+def test_edit_link_quotes_the_path(content_dir, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    content_dir({'rulings/a "q"<b>.md': entry_text(title="怪名", id="odd")})
+    monkeypatch.chdir(tmp_path)
+    from indexer import build_index
+
+    build_index([Path("content")], tmp_path / "ix", clean=True)
+    page = nav_client(tmp_path / "ix", EDIT_URL="https://x.example/edit").get("/entries/odd").get_data(as_text=True)
+    assert 'href="https://x.example/edit/content/rulings/a%20%22q%22%3Cb%3E.md"' in page
+    preview = nav_client(tmp_path / "ix", WATCH=True).get("/entries/odd").get_data(as_text=True)
+    assert "<code>content/rulings/a &#34;q&#34;&lt;b&gt;.md</code>" in preview
