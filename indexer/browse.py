@@ -8,6 +8,7 @@ whole text. One order per type and index state is kept, so a page view costs a d
 
 from __future__ import annotations
 
+import bisect
 import threading
 from collections import OrderedDict
 from typing import Any
@@ -31,13 +32,20 @@ def type_order(searcher: Searcher, entry_type: str, state: Any) -> tuple[list[in
         if key in _orders:
             _orders.move_to_end(key)
             return _orders[key]
-    reader = searcher.reader()
-    dates = reader.column_reader("date", translate=False)
-    ids = reader.column_reader("parent_id")
-    docs = list(searcher.docs_for_query(wq.And([wq.Term("kind", "entry"), wq.Term("type", entry_type)])))
-    keyed = sorted((dates[d] == MISSING_DATE, -dates[d], ids[d], d) for d in docs)
+    docs = sorted(searcher.docs_for_query(wq.And([wq.Term("kind", "entry"), wq.Term("type", entry_type)])))
+    keyed = []
+    # Segment by segment: Whoosh's multi-segment column reader fails (IndexError) after incremental updates.
+    leaves = searcher.reader().leaf_readers()
+    for n, (leaf, offset) in enumerate(leaves):
+        end = leaves[n + 1][1] if n + 1 < len(leaves) else float("inf")
+        dates = leaf.column_reader("date", translate=False) if leaf.has_column("date") else None
+        ids = leaf.column_reader("parent_id")
+        for d in docs[bisect.bisect_left(docs, offset):bisect.bisect_left(docs, end)]:
+            date = dates[d - offset] if dates is not None else MISSING_DATE
+            keyed.append((date == MISSING_DATE, -date, ids[d - offset], d))
+    keyed.sort()
     order = [d for *_key, d in keyed]
-    positions = {ids[d]: n for n, d in enumerate(order)}
+    positions = {entry_id: n for n, (_missing, _date, entry_id, _d) in enumerate(keyed)}
     with _lock:
         _orders[key] = (order, positions)
         while len(_orders) > _CACHE_SIZE:

@@ -307,6 +307,19 @@ def test_previous_and_next_follow_the_listing_order_within_a_type(nav_index: Pat
     assert "pager-prev" not in client.get("/entries/new").get_data(as_text=True)
 
 
+def test_previous_and_next_after_an_incremental_update(nav_index: Path) -> None:
+    """An update adds a segment: the order spans segments (Whoosh's multi-segment column reader fails there)."""
+    from indexer import build_index
+
+    client = nav_client(nav_index)
+    assert client.get("/api/entries/old").get_json()["entry"]["previous"]["id"] == "new"
+    Path("content/rulings/mid.md").write_text(entry_text(title="中间案", decided_on="2020-05-01"), encoding="utf-8")
+    assert build_index([Path("content")], nav_index).mode == "incremental"
+    entry = client.get("/api/entries/mid").get_json()["entry"]
+    assert (entry["previous"]["id"], entry["next"]["id"]) == ("new", "old")
+    assert client.get("/api/entries/old").get_json()["entry"]["previous"]["id"] == "mid"
+
+
 def test_edit_link_from_the_setting_and_the_file_path_in_the_preview(nav_index: Path) -> None:
     public = nav_client(nav_index).get("/entries/old").get_data(as_text=True)
     assert "edit-link" not in public  # no setting, no preview: nothing to offer
