@@ -3,22 +3,35 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 INDEX ?= instance/index
+CONTENT ?= content
 HOST ?= 127.0.0.1
 PORT ?= 5000
 DEB_PACKAGES = chromium poppler-utils fonts-noto-cjk
 
-.PHONY: run test deps install index check bench clean translations preview serve
+.PHONY: run test deps install install-test index check bench clean translations preview serve
 
+# Running needs only the package; the test extras (playwright, schemathesis, hypothesis) are
+# installed by `make test` alone.
 $(BIN)/kb: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q -e .
 	touch $(BIN)/kb
+
+$(BIN)/pytest: $(BIN)/kb
+	$(BIN)/pip install -q -e '.[test]'
+	touch $(BIN)/pytest
 
 install: $(BIN)/kb
 
+install-test: $(BIN)/pytest
+
+# `kb index` exits 1 when some files had problems: they are reported and skipped, the good entries
+# are indexed, and the site must still be served. Only 2 or more (a usage error, a crash) stops make.
 index: install
-	$(BIN)/kb index --content content --index $(INDEX)
+	@$(BIN)/kb index --content $(CONTENT) --index $(INDEX); status=$$?; \
+	if [ $$status -eq 1 ]; then echo "Serving the good entries; fix the problems above (kb check $(CONTENT))." >&2; \
+	elif [ $$status -ne 0 ]; then exit $$status; fi
 
 run: index
 	$(BIN)/kb serve --host $(HOST) --port $(PORT) --index $(INDEX)
@@ -33,7 +46,7 @@ serve: index
 
 # Editors' preview: drafts included, rebuilt on save, pages reload themselves.
 preview: install
-	$(BIN)/kb serve --watch --drafts --content content --host $(HOST) --port $(PORT)
+	$(BIN)/kb serve --watch --drafts --content $(CONTENT) --host $(HOST) --port $(PORT)
 
 # Debian packages for the browser and PDF tests; needs root (CI runs as root).
 deps:
@@ -47,11 +60,11 @@ deps:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(DEB_PACKAGES) >/dev/null; \
 	fi
 
-test: install deps
+test: install-test deps
 	$(BIN)/pytest -q
 
 check: install
-	$(BIN)/kb check --strict content
+	$(BIN)/kb check --strict $(CONTENT)
 
 # After changing interface text: extract msgids, fill from webapp/translations/<lang>.yaml.
 translations: install

@@ -45,6 +45,7 @@ from kb.history import last_updated
 from kb.links import StatuteResolver, citation_keys, load_repealed, wiki_links
 from kb.loader import LoadCache, LoadReport, load_all, read_load_cache, save_load_cache
 from kb.problems import Problem
+from kb.progress import Progress
 from kb.render import plain_text
 
 MANIFEST = "manifest.json"
@@ -281,8 +282,11 @@ def _manifest_entry(entry: Entry) -> dict:
 
 def build_index(content_dirs: list[Path] | Path, index_root: Path | str, *, clean: bool = False,
                 strict: bool = False, include_drafts: bool = False, wait: float = 0.0,
-                cache: LoadCache | None = None) -> BuildReport:
-    """Index every good entry below ``content_dirs``; incremental unless ``clean`` or nothing to update."""
+                cache: LoadCache | None = None, progress: Progress | None = None) -> BuildReport:
+    """Index every good entry below ``content_dirs``; incremental unless ``clean`` or nothing to update.
+
+    ``progress`` is told of files read, then of documents written (kb.progress).
+    """
     started = time.perf_counter()
     if isinstance(content_dirs, Path):
         content_dirs = [content_dirs]
@@ -298,7 +302,7 @@ def build_index(content_dirs: list[Path] | Path, index_root: Path | str, *, clea
             saved_cache = dict(cache)
         elif not cache and not clean:
             cache.update(_read_saved_cache(index_root))
-        loaded = load_all(content_dirs, strict=strict, include_drafts=include_drafts, cache=cache)
+        loaded = load_all(content_dirs, strict=strict, include_drafts=include_drafts, cache=cache, progress=progress)
         dictionary = _dictionary_text(content_dirs)
         dictionary_hash = hashlib.sha256(dictionary.encode()).hexdigest()
         for path in dictionary_files(content_dirs):
@@ -311,16 +315,17 @@ def build_index(content_dirs: list[Path] | Path, index_root: Path | str, *, clea
         if (clean or manifest is None or manifest.get("schema") != SCHEMA_VERSION
                 or manifest.get("dictionary") != dictionary_hash or manifest.get("drafts", False) != include_drafts):
             report = _full_build(loaded, resolver, titles, superseded, index_root, dictionary, dictionary_hash, content_dirs,
-                                 include_drafts)
+                                 include_drafts, progress)
         else:
-            report = _incremental_build(loaded, resolver, titles, superseded, live, manifest, content_dirs)  # type: ignore[arg-type]
+            report = _incremental_build(loaded, resolver, titles, superseded, live, manifest, content_dirs,  # type: ignore[arg-type]
+                                        progress)
             copy_query_data(content_dirs, live)  # type: ignore[arg-type]
             write_vocabulary(live, loaded.entries)  # type: ignore[arg-type]
         if saved_cache is not None and (report.mode == "full" or _cache_changed(saved_cache, cache)):
             save_load_cache(cache, Path(report.build_dir) / LOAD_CACHE, settled_before_ns=settled_before_ns)
         report.problems = loaded.problems
         report.skipped = sorted(loaded.bad_paths)
-        report.loaded = loaded.entries
+        report.loaded = loaded.parsed  # links to a file with a problem still resolve
         report.checked = loaded.checked
         report.seconds = time.perf_counter() - started
         return report
@@ -336,7 +341,7 @@ def _cache_changed(before: LoadCache, after: LoadCache) -> bool:
 
 
 def _full_build(loaded: LoadReport, resolver: StatuteResolver, titles: Mapping[str, str], superseded: set[str], index_root: Path, dictionary: str, dictionary_hash: str,
-                content_dirs: list[Path], include_drafts: bool) -> BuildReport:
+                content_dirs: list[Path], include_drafts: bool, progress: Progress | None = None) -> BuildReport:
     builds = index_root / "builds"
     builds.mkdir(parents=True, exist_ok=True)
     name = dt.datetime.now().strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}-{time.monotonic_ns() % 10**6}"
@@ -348,10 +353,13 @@ def _full_build(loaded: LoadReport, resolver: StatuteResolver, titles: Mapping[s
     writer = ix.writer(limitmb=256)
     documents = 0
     updated = last_updated([Path(e.path) for e in loaded.entries], content_dirs)
+    total = _document_count(loaded.entries)
     for entry in loaded.entries:
         for doc in entry_documents(entry, resolver, titles, superseded, updated.get(entry.path)):
             _add(writer, doc)
             documents += 1
+        if progress is not None:
+            progress("documents written", documents, total)
     writer.commit(optimize=False)
     _save_arrays(build)
     write_vocabulary(build, loaded.entries)
@@ -369,11 +377,16 @@ def _full_build(loaded: LoadReport, resolver: StatuteResolver, titles: Mapping[s
                        added=len(loaded.entries), build_dir=str(build))
 
 
+def _document_count(entries: list[Entry]) -> int:
+    """Return how many documents ``entries`` make: one each, and one per statute article."""
+    return sum(1 + len(entry.articles) for entry in entries)
+
+
 def _incremental_build(loaded: LoadReport, resolver: StatuteResolver, titles: Mapping[str, str], superseded: set[str], live: Path, manifest: dict,
-                       content_dirs: list[Path]) -> BuildReport:
+                       content_dirs: list[Path], progress: Progress | None = None) -> BuildReport:
     old_files: dict[str, dict] = manifest["files"]
     new_entries = {e.path: e for e in loaded.entries}
-    # A file that exists but cannot be loaded now keeps its last good version in the index
+    # A file that exists but has a problem now keeps its last good version in the index
     # (as MkDocs keeps serving the last good build); only files that are gone are removed.
     kept = {p: old_files[p] for p in old_files if p not in new_entries and p in loaded.bad_paths}
     removed = [p for p in old_files if p not in new_entries and p not in kept]
@@ -389,10 +402,13 @@ def _incremental_build(loaded: LoadReport, resolver: StatuteResolver, titles: Ma
             for path in removed + [e.path for e in changed + added]:
                 writer.delete_by_term("path", path)
             updated = last_updated([Path(e.path) for e in changed + added], content_dirs)
+            total = _document_count(changed + added)
             for entry in changed + added:
                 for doc in entry_documents(entry, resolver, titles, superseded, updated.get(entry.path)):
                     _add(writer, doc)
                     documents += 1
+                if progress is not None:
+                    progress("documents written", documents, total)
             writer.commit(merge=False)  # searchable now; small segments are merged after, in a commit of their own
         except BaseException:
             writer.cancel()

@@ -16,7 +16,7 @@ from kb.entry import Entry
 from kb.links import check_links
 from kb.loader import load_all
 from kb.problems import Problem, summarize
-from kb.vocabulary import check_vocabulary
+from kb.progress import Progress, terminal_progress
 
 DEFAULT_CONTENT = "content"
 DEFAULT_INDEX = "instance/index"
@@ -47,11 +47,11 @@ def check(paths: tuple[Path, ...], strict: bool, context: Path) -> None:
 
         wanted = {display_path(p) for p in files if p.suffix == ".md"}
         report = load_all([context], strict=strict)
-        problems = [p for p in _all_problems(report.problems, report.entries, [context]) if p.path in wanted]
+        problems = [p for p in _all_problems(report.problems, report.parsed, [context]) if p.path in wanted]
         checked = len(wanted)
     else:
         report = load_all(roots, strict=strict)
-        problems = _all_problems(report.problems, report.entries, [p for p in roots if p.is_dir()])
+        problems = _all_problems(report.problems, report.parsed, [p for p in roots if p.is_dir()])
         checked = report.checked
     for problem in problems:
         click.echo(str(problem))
@@ -60,8 +60,8 @@ def check(paths: tuple[Path, ...], strict: bool, context: Path) -> None:
 
 
 def _all_problems(load_problems: list[Problem], entries: list[Entry], content_dirs: list[Path]) -> list[Problem]:
-    """Return the load problems plus those of links and vocabularies, sorted, without repeats."""
-    return sorted(set(load_problems) | set(check_links(entries, content_dirs)) | set(check_vocabulary(entries, content_dirs)))
+    """Return the load problems (values and vocabularies) plus those of links, sorted, without repeats."""
+    return sorted(set(load_problems) | set(check_links(entries, content_dirs)))
 
 
 @main.command()
@@ -79,27 +79,32 @@ def index(content_dirs: tuple[Path, ...], index_dir: Path, clean: bool, drafts: 
     for root in roots:
         if not root.is_dir():
             raise click.UsageError(f"no such content folder: {root}")
+    progress = terminal_progress(sys.stderr)  # bars on a terminal; in a log, only the summary line below
     try:
-        report, problems = build_and_record(roots, index_dir, clean=clean, drafts=drafts, wait=wait)
+        report, problems = build_and_record(roots, index_dir, clean=clean, drafts=drafts, wait=wait, progress=progress)
     except BuildLockedError as exc:
         click.echo(f"kb index: {exc}", err=True)
         sys.exit(1)
+    finally:
+        if progress is not None:
+            progress.close()
     for problem in problems:
         click.echo(str(problem))
     if report.skipped:
         click.echo(f"Skipped {len(report.skipped)} of {report.checked} files.")
     click.echo(report.summary())
-    sys.exit(1 if report.problems else 0)
+    # Every problem printed counts, links included (issue #13: this once looked at load problems only).
+    sys.exit(1 if problems else 0)
 
 
 def build_and_record(roots: list[Path], index_dir: Path, *, clean: bool = False, drafts: bool = False,
-                     wait: float = 0.0, cache: dict | None = None):  # type: ignore[no-untyped-def]
+                     wait: float = 0.0, cache: dict | None = None, progress: Progress | None = None):  # type: ignore[no-untyped-def]
     """Build the index, check links and vocabularies, and record every problem beside the index."""
     from indexer import build_index
     from indexer.status import write_problems
 
     kwargs = {"cache": cache} if cache is not None else {}
-    report = build_index(roots, index_dir, clean=clean, include_drafts=drafts, wait=wait, **kwargs)
+    report = build_index(roots, index_dir, clean=clean, include_drafts=drafts, wait=wait, progress=progress, **kwargs)
     problems = _all_problems(report.problems, report.loaded, roots)  # the build's entries: no second read
     write_problems(index_dir, problems, report.checked)
     return report, problems
@@ -195,15 +200,31 @@ def rebuild(roots: list[Path], index_dir: Path, drafts: bool, cache: dict) -> No
 @main.command()
 @click.argument("entry_type", type=click.Choice(["ruling", "guideline", "statute"]))
 @click.argument("title")
-@click.option("--case-number", help="案号; also names the file for rulings.")
+@click.option("--case-number", help="案号, e.g. （2021）京0491民初1号; also names the file: 2021-jing0491-minchu-1.md.")
 @click.option("--content", "content_dir", type=click.Path(path_type=Path, file_okay=False), default=DEFAULT_CONTENT, show_default=True)
 def new(entry_type: str, title: str, case_number: str | None, content_dir: Path) -> None:
     """Write a new entry from a template with every field; never overwrite a file."""
+    from kb.casenumber import CaseNumberError, normalize_case_number
     from kb.templates import FOLDERS, new_entry_id, render_template
 
+    if case_number is not None:
+        try:
+            case_number = normalize_case_number(case_number)
+        except CaseNumberError as exc:
+            if not exc.fix:
+                raise click.BadParameter(str(exc), param_hint="'--case-number'") from None
+            # The parser is sure of the fix (brackets, 年, 第): write it as kb check wants it.
+            click.echo(f"kb new: case number written as {exc.fix} (was '{case_number}').", err=True)
+            case_number = normalize_case_number(exc.fix)
+    if case_number and entry_type != "ruling":
+        raise click.BadParameter("only rulings have a case number.", param_hint="'--case-number'")
     path = content_dir / FOLDERS[entry_type] / f"{new_entry_id(entry_type, title, case_number)}.md"
     if path.exists():
-        click.echo(f"kb new: {path} already exists. Choose another title, or edit that file.", err=True)
+        if case_number:
+            fix = f"Its name comes from the case number {case_number}: one ruling, one entry; edit that file."
+        else:
+            fix = f"Its name comes from the title '{title}': choose another title, or edit that file."
+        click.echo(f"kb new: {path} already exists. {fix}", err=True)
         sys.exit(1)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(render_template(entry_type, title, case_number), encoding="utf-8")
@@ -223,7 +244,12 @@ def import_lawrefbook(src: Path, dest: Path, only: tuple[str, ...]) -> None:
     """Convert LawRefBook statute files (SRC) into statute entries under DEST."""
     from kb.importers.lawrefbook import import_corpus
 
-    report = import_corpus(src, dest, only=list(only) or None)
+    progress = terminal_progress(sys.stderr)
+    try:
+        report = import_corpus(src, dest, only=list(only) or None, progress=progress)
+    finally:
+        if progress is not None:
+            progress.close()
     for problem in report.problems:
         click.echo(str(problem))
     click.echo(f"Converted {len(report.converted)} files, rejected {len(report.problems)}, in {report.seconds:.1f} s.")

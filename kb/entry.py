@@ -9,6 +9,12 @@ from typing import Any
 
 ARTICLE_START = re.compile(r"^(第[一二三四五六七八九十百千零〇两\d]+条(?:之[一二三四五六七八九十]+)?)[ \u3000]")
 HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
+ANCHORED_HEADING = re.compile(r"^#{2,4}[ \t]+(.+?)[ \t#]*$", re.M)  # h2-h4 keep their id through the sanitiser
+
+
+def heading_anchor(text: str, separator: str = "-") -> str:
+    """Return the anchor of a heading: its text, with spaces as '-' (## 举证 清单 -> #举证-清单)."""
+    return re.sub(r"\s+", separator, text.strip())
 
 
 @dataclass(frozen=True)
@@ -91,6 +97,12 @@ class Entry:
     def article_labels(self) -> frozenset[str]:
         """Return the labels of the statute's articles (第一条, 第十七条之一, ...)."""
         return frozenset(a.label for a in self._articles)
+
+    @property
+    def heading_anchors(self) -> frozenset[str]:
+        """Return the anchors of the body's level 2-4 headings, as the entry page renders them."""
+        body = re.sub(r"```.*?```", "", self.body, flags=re.S)
+        return frozenset(heading_anchor(re.sub(r"[*_`]", "", m.group(1))) for m in ANCHORED_HEADING.finditer(body))
 
     def __getstate__(self) -> dict[str, Any]:
         # Pickle the fields and the small cached labels; the articles are split again on demand.

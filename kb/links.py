@@ -134,9 +134,13 @@ def check_links(entries: list[Entry], content_dirs: Iterable[Path] = ()) -> list
             target = ids.get(link.target)
             if target is None:
                 problems.append(Problem(entry.path, link.line, "link", f"[[{link.target}]] names no entry.", _suggest(link.target, ids)))
-            elif link.anchor and target.type == "statute" and link.anchor not in resolver.labels.get(target.id, set()):
+            elif link.anchor and target.type == "statute" and link.anchor not in resolver.labels.get(target.id, set()) | target.heading_anchors:
                 problems.append(Problem(entry.path, link.line, "link", f"[[{link.target}#{link.anchor}]]: {target.id} has no {link.anchor}.",
                                         "Check the article number."))
+            elif link.anchor and target.type != "statute" and link.anchor not in target.heading_anchors:
+                headings = ", ".join(sorted(target.heading_anchors)) or "none"
+                problems.append(Problem(entry.path, link.line, "link", f"[[{link.target}#{link.anchor}]]: {target.id} has no heading {link.anchor}.",
+                                        f"Link to one of its headings ({headings}), or to the entry without '#'."))
         for related in entry.related:
             if related not in ids:
                 problems.append(Problem(entry.path, entry.line_of("related"), "related", f"'{related}' names no entry.", _suggest(related, ids)))

@@ -22,23 +22,31 @@ from kb.entry import Entry
 from kb.fields import FIELDS_BY_NAME, FieldError
 from kb.frontmatter import FrontMatterError, parse_front_matter
 from kb.problems import Problem, display_path
+from kb.progress import Progress
+from kb.vocabulary import check_vocabulary
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 
 
 @dataclass
 class LoadReport:
-    """What loading a content tree gave: the good entries, and every problem found."""
+    """What loading a content tree gave: the good entries, and every problem found.
+
+    A file with any problem of its own is either its last good version or absent, never half
+    (a date dropped, an unknown 案由 become a facet value): ``entries`` holds only files without
+    problems, the ones to index; ``parsed`` also holds those that parsed despite a problem, so
+    that links to them still resolve in ``kb check``.
+    """
 
     entries: list[Entry] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     checked: int = 0
+    parsed: list[Entry] = field(default_factory=list)
 
     @property
     def bad_paths(self) -> set[str]:
-        """Return the paths of files that could not be loaded at all."""
-        loaded = {e.path for e in self.entries}
-        return {p.path for p in self.problems} - loaded
+        """Return the paths of files with a problem: none of them is indexed as it is now."""
+        return {p.path for p in self.problems}
 
 
 def read_text(path: Path, shown: str) -> tuple[str | None, list[Problem]]:
@@ -101,6 +109,9 @@ def parse_entry(text: str, shown: str, *, default_id: str, strict: bool = False)
             values[name] = spec.convert(raw)
         except FieldError as exc:
             problems.append(Problem(shown, line, name, str(exc), exc.hint))
+            continue
+        if strict and spec.strict and values[name] == ():  # `sources: []`, as `kb new` writes it, is not a source
+            problems.append(Problem(shown, line, name, "is an empty list.", f"List at least one below it, as '- ...' ({spec.help})."))
     for spec in FIELDS_BY_NAME.values():
         if spec.name in fm.values:
             continue
@@ -177,9 +188,10 @@ def _stamp(info: os.stat_result) -> tuple[int, int, int, int]:
 
 
 def load_all(roots: list[Path] | Path, *, strict: bool = False, include_drafts: bool = True,
-             cache: LoadCache | None = None) -> LoadReport:
+             cache: LoadCache | None = None, progress: Progress | None = None) -> LoadReport:
     """Load every entry below ``roots``; duplicate ids and links leaving a root are problems.
 
+    ``progress`` is called after each file is counted, with ("files read", done, total).
     With ``cache`` (kept by a long-running process such as ``kb serve --watch``, or read by
     ``read_load_cache``), a file whose modification time, size, inode and status-change time are
     unchanged is not read again; the cache then holds the files found, and no others.
@@ -189,10 +201,14 @@ def load_all(roots: list[Path] | Path, *, strict: bool = False, include_drafts: 
     report = LoadReport()
     seen: dict[str, Entry] = {}
     found: set[str] = set()
-    for root in roots:
+    listed = [(root, list(_content_files_shown(root))) for root in roots]  # listed first: progress needs the total
+    total = sum(len(files) for _root, files in listed)
+    for root, files in listed:
         root_resolved = root.resolve()
-        for key, shown in _content_files_shown(root):
+        for key, shown in files:
             report.checked += 1
+            if progress is not None:
+                progress("files read", report.checked, total)
             try:
                 shown.encode("utf-8")
             except UnicodeEncodeError:  # os.fsdecode() kept undecodable bytes as surrogates
@@ -240,10 +256,15 @@ def load_all(roots: list[Path] | Path, *, strict: bool = False, include_drafts: 
                 continue
             seen[entry.id] = entry
             if include_drafts or not entry.is_draft:
-                report.entries.append(entry)
+                report.parsed.append(entry)
     if cache is not None:
         for key in cache.keys() - found:  # deleted files, or files outside these roots
             del cache[key]
+    # The vocabularies are checked here, with the other values of each file, so that a file
+    # with an unknown 案由 or court is kept out of the index like one with a bad date.
+    report.problems.extend(check_vocabulary(report.parsed, [root for root in roots if root.is_dir()]))
+    bad = report.bad_paths
+    report.entries = [entry for entry in report.parsed if entry.path not in bad]
     report.problems.sort()
     return report
 

@@ -15,6 +15,7 @@ import markdown
 import nh3
 
 from kb.citations import Citation, extract_citations
+from kb.entry import heading_anchor
 from kb.links import WIKI_LINK
 
 EntryLinker = Callable[[str, str | None], str | None]  # (id, anchor) -> URL, or None if unknown
@@ -121,7 +122,9 @@ def render_markdown(text: str, *, link_entry: EntryLinker | None = None,
                     title_of: Callable[[str], str | None] | None = None) -> str:
     """Render an entry body to safe HTML."""
     source = link_markup(text, link_entry or (lambda _id, _a: None), link_citation or (lambda _c: None), title_of)
-    html = markdown.markdown(source, extensions=["tables", "sane_lists", "fenced_code"], output_format="html")
+    # toc gives each heading an id, so that [[entry#heading]] links land (kb check checks them).
+    html = markdown.markdown(source, extensions=["tables", "sane_lists", "fenced_code", "toc"], output_format="html",
+                             extension_configs={"toc": {"slugify": heading_anchor}})
     if article_anchors:
         html = ARTICLE_PARAGRAPH.sub(lambda m: f'<p id="{m.group(1)}" class="article">{m.group(1)}{m.group(2)}', html)
     html = TASK_ITEM.sub(lambda m: '<li class="task"><input type="checkbox" disabled' + (" checked" if m.group(1) != " " else "") + "> ", html)

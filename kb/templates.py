@@ -18,12 +18,35 @@ BODIES = {
 LIST_FIELDS = {"tags", "sources", "related", "aliases", "statutes", "history"}
 
 
+# pypinyin reads 藏 as cang (to hide); as the court code of Tibet it is zang.
+PINYIN_OVERRIDES = {"藏": "zang"}
+
+
+def _pinyin(text: str) -> str:
+    """Return ``text`` in toneless pinyin, lowercase ASCII letters and digits only."""
+    from pypinyin import lazy_pinyin
+
+    spelled = "".join(PINYIN_OVERRIDES.get(char) or "".join(lazy_pinyin(char)) for char in text)
+    return re.sub(r"[^a-z0-9]", "", spelled.lower())
+
+
+def case_number_id(case_number: str) -> str:
+    """Return the id a ruling gets from its 案号: year, court code, type code and number in pinyin.
+
+    （2021）京0491民初1号 gives 2021-jing0491-minchu-1, （2021）京73知民终2496号 2021-jing73-zhiminzhong-2496,
+    （2007）民三终字第4号 2007-minsanzhong-4: ASCII like the other ids in content/rulings/, and the
+    same number always gives the same name. Raise CaseNumberError if it is not a case number.
+    """
+    cn = parse_case_number(case_number)
+    parts = [str(cn.year), _pinyin(cn.court_code), _pinyin(cn.special_code + cn.type_code), str(cn.sequence)]
+    return "-".join(part for part in parts if part)
+
+
 def new_entry_id(entry_type: str, title: str, case_number: str | None = None) -> str:
     """Return the id (and file name) for a new entry: from the case number if given, else the title."""
     if case_number:
         try:
-            cn = parse_case_number(case_number)
-            return f"{cn.year}-{cn.court_code}{cn.special_code}{cn.type_code}{cn.sequence}"
+            return case_number_id(case_number)
         except CaseNumberError:
             pass
     return id_from_file_name(re.sub(r"\s+", "-", title.strip()))[:80] or entry_type

@@ -97,6 +97,19 @@ def client(app):  # type: ignore[no-untyped-def]
     return app.test_client()
 
 
+@pytest.fixture
+def runner():  # type: ignore[no-untyped-def]
+    """Return a function that runs ``kb ARGS`` in-process (flaskr's runner) and returns click's Result."""
+    from click.testing import CliRunner
+
+    from kb.cli import main
+
+    def run(*args: str):  # type: ignore[no-untyped-def]
+        return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+    return run
+
+
 def free_port() -> int:
     """Return a TCP port that is free on 127.0.0.1 right now."""
     with socket.socket() as sock:

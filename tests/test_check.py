@@ -81,7 +81,7 @@ def test_kb_new_writes_a_template_that_checks_clean(tmp_path: Path) -> None:
     assert again.returncode == 1 and "already exists" in again.stderr
     by_number = subprocess.run([*KB, "new", "ruling", "某案", "--case-number", "(2021)京0491民初1号", "--content", "content"],
                                capture_output=True, text=True, cwd=tmp_path)
-    assert by_number.stdout.strip() == "content/rulings/2021-京0491民初1.md"
+    assert by_number.stdout.strip() == "content/rulings/2021-jing0491-minchu-1.md"
 
 
 def test_changed_files_are_checked_within_their_content_tree(content_dir) -> None:  # type: ignore[no-untyped-def]

@@ -13,7 +13,8 @@ from tests.conftest import TESTS, entry_text
 
 BAD = TESTS / "corpus" / "bad"
 
-# file name -> (is it still indexed?, exact messages)
+# file name -> (does it still parse, so that links to it resolve?, exact messages); a file with a
+# message is never indexed (test_a_file_with_a_problem_is_not_indexed_half).
 EXPECTED: dict[str, tuple[bool, list[str]]] = {
     "unclosed_front_matter.md": (False, ["unclosed_front_matter.md:1: front matter: no closing '---'. Add a line '---' after the last field."]),
     "empty_front_matter.md": (False, ["empty_front_matter.md:1: front matter: is empty. Add at least 'type: ...' and 'title: ...' between the '---' lines."]),
@@ -52,6 +53,21 @@ def test_bad_file_message(name: str) -> None:
     entry, problems = load_entry(BAD / name, shown=name)
     assert [str(p) for p in problems] == messages
     assert (entry is not None) == indexed
+
+
+def test_a_file_with_a_problem_is_not_indexed_half(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """load_all's entries (what is indexed) hold no file with a problem, though such files still parse."""
+    root = tmp_path / "content"
+    root.mkdir()
+    for path in BAD.iterdir():
+        (root / path.name).write_bytes(path.read_bytes())
+    monkeypatch.chdir(tmp_path)
+    report = load_all(root)
+    clean = {f"content/{name}" for name, (_parses, messages) in EXPECTED.items() if not messages} - {"content/duplicate_id_b.md"}
+    assert {e.path for e in report.entries} == clean
+    parses = {f"content/{name}" for name, (parses, _messages) in EXPECTED.items() if parses} - {"content/duplicate_id_b.md"}
+    assert {e.path for e in report.parsed} == parses
+    assert report.bad_paths == {f"content/{name}" for name in EXPECTED} - clean
 
 
 def test_values_are_never_retyped() -> None:

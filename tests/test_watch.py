@@ -75,6 +75,17 @@ def test_new_file_broken_file_fixed_file(watched) -> None:  # type: ignore[no-un
     with urllib.request.urlopen(base + "/-/problems", timeout=10) as response:
         assert "rulings/second.md:1" in response.read().decode()
 
+    # Broken in a field only: the file parses, but it is served whole as it last was, not without its date.
+    new.write_text(entry_text(title="区块链存证新条目", decided_on="2021-13-45", body="半坏的正文：电子签名。"), encoding="utf-8")
+    half = "content/rulings/second.md:4: decided_on: '2021-13-45' is not a date. Use YYYY-MM-DD, e.g. 2021-03-01."
+
+    def half_shown() -> bool:
+        problems = get_json(base + "/-/problems.json")["problems"]
+        return [p["text"].split("/content/", 1)[-1] for p in problems] == [half.split("content/", 1)[1]]
+
+    eventually(half_shown, "/-/problems shows the bad date with its line")
+    assert search_ids(base, "电子签名") == [] and search_ids(base, "区块链存证") == ["second"]
+
     new.write_text(entry_text(title="区块链存证新条目", body="修改后的正文：可信时间戳。"), encoding="utf-8")
     eventually(lambda: search_ids(base, "可信时间戳") == ["second"], "the fixed file is live")
     eventually(lambda: get_json(base + "/-/problems.json")["problems"] == [], "the problem is cleared")

@@ -20,6 +20,9 @@ DEFAULTS: dict[str, Any] = {
     "SITE_NAME": "NetCourt KB",
     # Reload open pages when the index changes (set by `kb serve --watch`). Env: KB_WATCH.
     "WATCH": False,
+    # "Edit this file" on entry pages: the URL the entry's path (content/rulings/x.md) is appended to,
+    # e.g. https://github.com/org/kb/edit/main. Unset: the preview shows the file's path. Env: KB_EDIT_URL.
+    "EDIT_URL": "",
     # Interface languages; the first is the default. Env: KB_LANGUAGES (JSON list).
     "LANGUAGES": ["zh", "en"],
 }

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
+
+from flask import current_app
 
 from indexer import SearchIndex
+from indexer.browse import neighbours
 from kb.citations import Citation
 from kb.links import citation_key
 from kb.render import entry_url, render_markdown
@@ -48,6 +52,7 @@ def entry_view(index: SearchIndex, entry_id: str) -> dict[str, Any] | None:
             for rid in meta.get("related", [])
         ],
     }
+    view.update(entry_navigation(index, stored))
     if is_statute:
         short = meta.get("short_title") or stored["title"]
         articles = []
@@ -59,3 +64,18 @@ def entry_view(index: SearchIndex, entry_id: str) -> dict[str, Any] | None:
         view["articles"] = [a["article"] for a in articles]
         view["cited_by"] = {a["article"]: a["cited_by"] for a in articles if a["cited_by"]}
     return view
+
+
+def entry_navigation(index: SearchIndex, stored: dict[str, Any]) -> dict[str, Any]:
+    """Return the entry's file, its "edit this file" URL (setting EDIT_URL) and its previous and next entries."""
+    path = stored.get("path") or ""
+    prefix = current_app.config.get("EDIT_URL") or ""
+    searcher = index.searcher()
+    previous, following = neighbours(searcher, stored["id"], stored["type"], (str(index.build_dir), searcher.reader().generation()))
+    return {
+        "path": path,
+        "edit_url": prefix.rstrip("/") + "/" + quote(path) if prefix and path else None,
+        "previous": {"id": previous["id"], "title": previous["title"], "url": entry_url(previous["id"])} if previous else None,
+        "next": {"id": following["id"], "title": following["title"], "url": entry_url(following["id"])} if following else None,
+    }
+

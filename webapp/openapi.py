@@ -98,9 +98,21 @@ ENTRY: dict[str, Any] = {
                 "related": {"type": "array", "items": {"type": "object"}},
                 "articles": {"type": "array", "items": {"type": "string"}},
                 "cited_by": {"type": "object"},
+                "path": {"type": "string", "description": "The entry's file, as the build saw it (content/rulings/x.md)."},
+                "edit_url": {"type": "string", "nullable": True, "description": "Where to edit the file (setting EDIT_URL), or null."},
+                "previous": {"$ref": "#/components/schemas/EntryLink"},
+                "next": {"$ref": "#/components/schemas/EntryLink"},
             },
         },
     },
+}
+
+ENTRY_LINK: dict[str, Any] = {
+    "type": "object",
+    "nullable": True,
+    "description": "The previous or next entry of the same type (newest first, undated last, then by id); null at either end.",
+    "required": ["id", "title", "url"],
+    "properties": {"id": {"type": "string"}, "title": {"type": "string"}, "url": {"type": "string"}},
 }
 
 HEALTH: dict[str, Any] = {
@@ -144,6 +156,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "FacetCount": FACET_COUNT,
     "SearchPage": SEARCH_PAGE,
     "Entry": ENTRY,
+    "EntryLink": ENTRY_LINK,
     "Health": HEALTH,
     "Version": VERSION,
     "Suggestions": SUGGESTIONS,

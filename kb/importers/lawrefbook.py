@@ -22,6 +22,7 @@ from pathlib import Path, PurePosixPath
 import yaml
 
 from kb.problems import Problem
+from kb.progress import Progress
 
 CORPUS_NAME = "lawrefbook-laws"
 INFO_END = "<!-- INFO END -->"
@@ -141,9 +142,11 @@ def convert_file(corpus_root: Path, path: Path) -> ConvertedStatute:
     return _render(parsed, _base_id(parsed), None)
 
 
-def import_corpus(src: Path, dest: Path, only: list[str] | None = None, overwrite: bool = True) -> ImportReport:
+def import_corpus(src: Path, dest: Path, only: list[str] | None = None, overwrite: bool = True,
+                  progress: Progress | None = None) -> ImportReport:
     """Convert the corpus under ``src`` into entries under ``dest/<category>/<id>.md``.
 
+    ``progress`` is told of files read, then of entries written (kb.progress).
     ``only`` keeps the files whose short title (``电子商务法``), title without the
     中华人民共和国 prefix (``民法典·合同编``) or file stem (``电子商务法(2018-08-31)``) is listed.
     A short title or title selects the version in force (the latest dated version that is not a
@@ -158,7 +161,10 @@ def import_corpus(src: Path, dest: Path, only: list[str] | None = None, overwrit
     parsed: list[_Parsed] = []
     rejected: list[tuple[str, Problem]] = []  # (file stem, problem)
     first_with_digest: dict[bytes, str] = {}  # digest -> first converted file with that text
-    for path in _corpus_files(src):
+    files = list(_corpus_files(src))
+    for done, path in enumerate(files, start=1):
+        if progress is not None:
+            progress("files read", done, len(files))
         rel = path.relative_to(src).as_posix()
         try:
             data = path.read_bytes()
@@ -216,7 +222,9 @@ def import_corpus(src: Path, dest: Path, only: list[str] | None = None, overwrit
             )
 
     converted: list[ConvertedStatute] = []
-    for item in selected:
+    for done, item in enumerate(selected, start=1):
+        if progress is not None:
+            progress("entries written", done, len(selected))
         group = groups[item.version_key]
         note = _version_note(item, group, chosen[item.version_key])
         entry = _render(item, ids[item.source_file], note)
