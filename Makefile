@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 DEB_PACKAGES = chromium poppler-utils fonts-noto-cjk
 
-.PHONY: run test deps install install-test index check bench clean translations preview serve
+.PHONY: models bench-relevance run test deps install install-test index check bench clean translations preview serve
 
 # Running needs only the package; the test extras (playwright, schemathesis, hypothesis) are
 # installed by `make test` alone.
@@ -78,3 +78,18 @@ clean:
 bench: install
 	$(BIN)/pip install -q -e '.[bench]'
 	$(BIN)/python -m bench.perf $(BENCH_ARGS)
+
+# The learned ranking (indexer/ranking.py): built from the STARD dev questions in ../shared and an
+# index of content/ plus the whole statute corpus (scale b, cached in bench/out/relevance/).
+STARD ?= ../shared/benchmarks/stard-dev/queries.jsonl
+models: install
+	$(BIN)/pip install -q -e '.[bench]'
+	$(BIN)/python -m bench.stard --index-only
+	$(BIN)/kb train ranker --questions $(STARD) --index bench/out/relevance/index-ours
+
+# Search quality on real questions (issue #12): STARD dev, ours (5-fold cross-validated) beside
+# jieba + bm25s, into bench/STARD.md; then the 182 questions of our own (traditional, English).
+bench-relevance: install
+	$(BIN)/pip install -q -e '.[bench]'
+	$(BIN)/python -m bench.stard --update-doc
+	$(BIN)/python -m bench.relevance --reuse --systems ours,bm25 --update-doc

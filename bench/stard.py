@@ -227,9 +227,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="cv: k-fold cross-validated learned ranking (honest on dev); shipped: the model in "
                              "indexer/data/ranker; none: no learned ranking")
     parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--ablate", default="", help="comma-separated features to leave out of the learned ranking "
+                        "(names in indexer/ranking.py FEATURES), and 'expansion' for no learned expansion words")
+    parser.add_argument("--only-learned", action="store_true", help="skip the run without a learned ranking")
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--limit", type=int, help="only the first N questions (a quick look)")
     parser.add_argument("--update-doc", action="store_true")
+    parser.add_argument("--index-only", action="store_true", help="build (or check) the scale (b) index, then stop: "
+                        "`make models` trains on it")
     args = parser.parse_args(argv)
 
     def log(message: str) -> None:
@@ -240,12 +245,16 @@ def main(argv: list[str] | None = None) -> int:
         questions = questions[: args.limit]
     imported = import_statutes(args.corpus, rebuild=args.rebuild, reuse=args.reuse)
     ensure_indexes(["ours"], imported, rebuild=args.rebuild, reuse=args.reuse, jobs=1, log=log)
+    if args.index_only:
+        print(OUT / "index-ours")
+        return 0
     runs: list[Run] = []
     if not args.no_baseline:
         baseline = Bm25sBaseline(log)
         runs.append(run_system(baseline.name, baseline.search, questions))
     ours = OurSearch(ranker=None)
-    runs.append(run_system("ours, no learned ranking", ours.search, questions))
+    if not args.only_learned:
+        runs.append(run_system("ours, no learned ranking", ours.search, questions))
     if args.model == "shipped":
         from indexer.ranking import LearnedRanker
 
@@ -254,8 +263,9 @@ def main(argv: list[str] | None = None) -> int:
     elif args.model == "cv":
         from indexer.training import cross_validate
 
-        run = Run(f"ours, learned ranking ({args.folds}-fold CV)")
-        for fold_questions, ranker in cross_validate(ours.index, questions, folds=args.folds, log=log):
+        ablate = frozenset(x for x in args.ablate.split(",") if x)
+        run = Run(f"ours, learned ranking ({args.folds}-fold CV)" + (f" without {', '.join(sorted(ablate))}" if ablate else ""))
+        for fold_questions, ranker in cross_validate(ours.index, questions, folds=args.folds, log=log, ablate=ablate):
             ours.index.ranker = ranker
             run.scores.update(run_system(run.name, ours.search, fold_questions).scores)
         runs.append(run)

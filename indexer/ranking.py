@@ -110,9 +110,10 @@ class Tables:
 class LearnedRanker:
     """The learned order of a search's candidates (see the module docstring)."""
 
-    def __init__(self, tables: Tables, booster: Any = None) -> None:
+    def __init__(self, tables: Tables, booster: Any = None, ablate: frozenset[str] = frozenset()) -> None:
         self.tables = tables
         self.booster = booster
+        self.ablate = ablate  # for measuring: feature names zeroed, and "expansion" for no learned expansion
 
     @classmethod
     def load(cls, folder: Path = MODEL_FOLDER) -> LearnedRanker | None:
@@ -140,6 +141,8 @@ class LearnedRanker:
     def expansions(self, terms: list[str]) -> list[tuple[str, float]]:
         """Return learned expansion words for the question's words, with their weights."""
         out: dict[str, float] = {}
+        if "expansion" in self.ablate:
+            return []
         own = set(terms)
         for term in terms:
             for word, weight in self.tables.expansion.get(term, [])[:EXPANSIONS_PER_WORD]:
@@ -237,6 +240,8 @@ class LearnedRanker:
             X[i, col["law_support"]] = law_count[law]
             X[i, col["law_best_share"]] = law_best[law] / best
             X[i, col["copies"]] = text_count.get(c.get("text_hash") or "", 1)
+        for name in self.ablate & set(FEATURES):
+            X[:, col[name]] = 0.0
         return X
 
     def order(self, X: np.ndarray) -> np.ndarray:

@@ -174,7 +174,7 @@ def labelled_candidates(index: Any, question: LabelledQuestion, ranker: LearnedR
 
 
 def fit(index: Any, questions: list[LabelledQuestion], laws: dict[str, str],
-        log: Callable[[str], None] = lambda m: None) -> LearnedRanker:
+        log: Callable[[str], None] = lambda m: None, ablate: frozenset[str] = frozenset()) -> LearnedRanker:
     """Learn the tables from ``questions``, then the booster over their candidates.
 
     The booster must learn what the tables are worth for a question they have not seen, so each
@@ -187,7 +187,7 @@ def fit(index: Any, questions: list[LabelledQuestion], laws: dict[str, str],
     for part in range(CROSS_FIT):
         inside = [q for i, q in enumerate(questions) if i % CROSS_FIT == part]
         outside = [q for i, q in enumerate(questions) if i % CROSS_FIT != part]
-        partial = LearnedRanker(learn_tables(outside, laws))
+        partial = LearnedRanker(learn_tables(outside, laws), ablate=ablate)
         for q in inside:
             X, y = labelled_candidates(index, q, partial)
             if len(y) and y.any():
@@ -197,7 +197,7 @@ def fit(index: Any, questions: list[LabelledQuestion], laws: dict[str, str],
     log(f"  training the booster on {len(groups)} of {len(questions)} questions "
         f"({sum(groups)} candidates, {int(sum(y.sum() for y in labels))} relevant)")
     data = lightgbm.Dataset(np.vstack(rows), np.concatenate(labels), group=groups, free_raw_data=True)
-    ranker = LearnedRanker(learn_tables(questions, laws))
+    ranker = LearnedRanker(learn_tables(questions, laws), ablate=ablate)
     ranker.booster = lightgbm.train(BOOSTER_PARAMS, data, num_boost_round=BOOSTER_ROUNDS)
     return ranker
 
@@ -207,8 +207,8 @@ def train(index: Any, questions: list[LabelledQuestion], log: Callable[[str], No
     return fit(index, questions, statute_keys(index), log)
 
 
-def cross_validate(index: Any, questions: list[Any], *, folds: int = 5,
-                   log: Callable[[str], None] = lambda m: None) -> Iterator[tuple[list[Any], LearnedRanker]]:
+def cross_validate(index: Any, questions: list[Any], *, folds: int = 5, log: Callable[[str], None] = lambda m: None,
+                   ablate: frozenset[str] = frozenset()) -> Iterator[tuple[list[Any], LearnedRanker]]:
     """Yield (held-out questions, a ranker trained on the other folds), fold by fold."""
     laws = statute_keys(index)
     ordered = sorted(questions, key=lambda q: q.id)
@@ -216,4 +216,4 @@ def cross_validate(index: Any, questions: list[Any], *, folds: int = 5,
         held = [q for i, q in enumerate(ordered) if i % folds == k]
         rest = [q for i, q in enumerate(ordered) if i % folds != k]
         log(f"fold {k + 1}/{folds}: training on {len(rest)} questions, testing on {len(held)}")
-        yield held, fit(index, rest, laws, log)
+        yield held, fit(index, rest, laws, log, ablate)
