@@ -414,13 +414,17 @@ class SearchIndex:
         searcher = self.searcher()
         plan, main, case_hit = self._main_query(searcher, query, syntax)
         terms = plan.terms
+        # The learned ranking was trained on Chinese questions: an English one (glossary words in
+        # Chinese beside English words) is ordered as before it, by level-weighted BM25F.
+        english = bool(re.search(r"[A-Za-z]{3}", plan.text))
+        rank_terms = [] if english else terms
         notice = None
         fallback = False
         flt = self._filter_query(filters)
-        results, grouped, total, matched = self._run(searcher, main, flt, page, per_page, sort, terms)
+        results, grouped, total, matched = self._run(searcher, main, flt, page, per_page, sort, rank_terms)
         if total == 0 and len(plan.groups) > 1 and not syntax:
             main = wq.Or([group_query(g) for g in plan.groups])
-            results, grouped, total, matched = self._run(searcher, main, flt, page, per_page, sort, terms)
+            results, grouped, total, matched = self._run(searcher, main, flt, page, per_page, sort, rank_terms)
             if total:
                 fallback = True
                 notice = "No entry contains every word; showing entries that contain some of them."
