@@ -30,7 +30,7 @@ from indexer.query import QueryPlan, TermGroup, Thesaurus, understand
 from indexer.schema import FACET_FIELDS, RANK_FIELDS
 from indexer.suggest import VOCABULARY_FILE, Suggestion, Vocabulary
 from kb.casenumber import find_case_numbers
-from kb.render import entry_url
+from kb.render import checklist, entry_url, linked_ids, prose_text
 from kb.vocabulary import CauseTree
 
 MAX_QUERY_CHARS = 1000
@@ -43,6 +43,7 @@ RERANK_DEPTH = 200
 MAX_QUERY_GROUPS = 16  # a paragraph of facts (more words than this) keeps its most informative words
 PARAGRAPH_CHARS = 80
 ARTICLES_PER_STATUTE = 3  # articles of one statute among the leading results, before the others
+MAX_FILTER_VALUES = 20  # values of one facet chosen at once
 FACET_CACHE_SIZE = 512  # facet counts kept per process (a few KB each)  # a query longer than this is a paragraph of facts, not a question  # candidates re-ranked for authority, versions and near-duplicates
 # A national law outranks a regulation or local rule that restates it (multipliers on BM25).
 LEVEL_WEIGHT = {"法律": 1.0, "司法解释": 0.95, "行政法规": 0.9, "部门规章": 0.8, "地方性法规": 0.6}
@@ -88,8 +89,12 @@ class Hit:
     tags: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the hit as JSON-ready values, without empty fields."""
-        return {k: v for k, v in asdict(self).items() if v not in (None, "", [], False)}
+        """Return the hit as JSON-ready values, without empty fields; rulings say ``follow`` and ``tier`` as /api/similar does."""
+        data = {k: v for k, v in asdict(self).items() if v not in (None, "", [], False)}
+        if self.type == "ruling":
+            data["follow"] = self.reference
+            data["tier"] = self.authority if self.authority in AUTHORITY_TIERS else "其他"
+        return data
 
 
 @dataclass
@@ -102,7 +107,7 @@ class SearchPage:
     per_page: int
     results: list[Hit]
     facets: dict[str, list[tuple[str, int]]]
-    filters: dict[str, str]
+    filters: dict[str, str | list[str]]  # one value, or several of one facet (any of them)
     sort: str = "relevance"
     terms: list[str] = field(default_factory=list)
     fallback: bool = False
@@ -113,6 +118,10 @@ class SearchPage:
     cause_tree: list[dict[str, Any]] = field(default_factory=list)
     did_you_mean: str | None = None
     answer: dict[str, Any] | None = None
+
+    def selected(self, name: str) -> list[str]:
+        """Return the values chosen for the filter ``name`` (none, one or several)."""
+        return filter_values(self.filters.get(name))
 
     @property
     def pages(self) -> int:
@@ -152,6 +161,27 @@ def clean_query(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+def filter_values(value: str | list[str] | None) -> list[str]:
+    """Return a filter's values as a list: a filter holds one value or several (any of them matches)."""
+    if value in (None, ""):
+        return []
+    return [value] if isinstance(value, str) else [v for v in value if v]
+
+
+def clean_filters(filters: dict[str, Any] | None) -> dict[str, str | list[str]]:
+    """Return the filters without empty values, a single value as a string, several as a list; check the names."""
+    cleaned: dict[str, str | list[str]] = {}
+    for name, value in (filters or {}).items():
+        if name not in FILTER_FIELDS:
+            raise QueryError(f"unknown filter '{name}'. Use one of: {', '.join(FILTER_FIELDS)}.")
+        values = list(dict.fromkeys(str(v) for v in filter_values(value)))
+        if len(values) > MAX_FILTER_VALUES:
+            raise QueryError(f"{name} has {len(values)} values; the limit is {MAX_FILTER_VALUES}.")
+        if values:
+            cleaned[name] = values[0] if len(values) == 1 else values
+    return cleaned
+
+
 def check_paging(page: int, per_page: int) -> None:
     """Raise QueryError for a page or page size out of range."""
     if not 1 <= per_page <= MAX_PER_PAGE:
@@ -161,6 +191,7 @@ def check_paging(page: int, per_page: int) -> None:
 
 
 ENTRY_ONLY = wq.Term("kind", "entry")
+RULINGS_ONLY = wq.Term("type", "ruling")
 
 
 def field_query(term: str, boost: float = 1.0) -> wq.Query:
@@ -403,10 +434,7 @@ class SearchIndex:
         if sort not in SORTS:
             raise QueryError(f"sort must be one of: {', '.join(SORTS)}.")
         query = clean_query(query)
-        filters = {k: v for k, v in (filters or {}).items() if v not in (None, "")}
-        for name in filters:
-            if name not in FILTER_FIELDS:
-                raise QueryError(f"unknown filter '{name}'. Use one of: {', '.join(FILTER_FIELDS)}.")
+        filters = clean_filters(filters)
         searcher = self.searcher()
         plan = understand(query, self.thesaurus) if not syntax else QueryPlan(query, [])
         terms = plan.terms
@@ -454,7 +482,7 @@ class SearchIndex:
         if case_hit is not None and page == 1:
             hits = [h for h in hits if h.id != case_hit["id"]]
             hits.insert(0, self._hit_from_fields(case_hit, score=0.0, snippet=""))
-        facets = self._facets(searcher, main, flt)
+        facets = self._facets(searcher, main, filters)
         # len(Results) ignores the filter; the unscored facet pass counts exactly what matched.
         total = facets.pop("_total")[0][1] + (1 if case_hit is not None and total == 0 else 0)
         did_you_mean = None
@@ -468,12 +496,34 @@ class SearchIndex:
                     _r, _g, corrected_total = self._run(searcher, self._text_query(corrected_plan.groups), flt, 1, 1, "relevance")
                     if corrected_total:
                         did_you_mean = corrected
-        return SearchPage(did_you_mean=did_you_mean, answer=answer_card(hits, page),
+        return SearchPage(did_you_mean=did_you_mean, answer=self._answer(hits, page),
                           query=query, total=total, page=page, per_page=per_page, results=hits, facets=facets,
                           filters=filters, sort=sort, terms=terms, fallback=fallback, notice=notice,
                           expansions=plan.expansions(), converted=plan.converted_from_traditional,
                           case_number=case_hit["case_number"] if case_hit is not None else None,
                           cause_tree=self.causes.tree(dict(facets.get("cause", []))))
+
+    def _answer(self, hits: list[Hit], page: int) -> dict[str, Any] | None:
+        """Return the answer card: the guide, its summary and its checklist (pages and API show the same)."""
+        card = answer_card(hits, page)
+        stored = self.get_entry(card["id"]) if card else None
+        if card is None or stored is None:
+            return card
+        markdown = stored.get("markdown") or ""
+        heading, items = checklist(markdown, self._titles(markdown))
+        meta = stored["meta"]
+        return dict(card, summary=meta.get("summary"), summary_en=meta.get("summary_en"),
+                    checklist_heading=heading or None, checklist=items)
+
+    def _titles(self, markdown: str) -> dict[str, str]:
+        """Return the titles of the entries that ``[[links]]`` in ``markdown`` name, by id."""
+        searcher = self.searcher()
+        titles = {}
+        for entry_id in linked_ids(markdown):
+            fields = searcher.document(id=entry_id, kind="entry")
+            if fields:
+                titles[entry_id] = fields.get("title", "")
+        return titles
 
     def _key_groups(self, searcher: Searcher, groups: list[TermGroup]) -> list[TermGroup]:
         """Keep the MAX_QUERY_GROUPS most informative words (IDF, longer words first) that occur at all, in query order."""
@@ -512,24 +562,32 @@ class SearchIndex:
             main = wq.AndMaybe(main, wq.Or([group_query(g) for g in optional]))
         return main
 
-    def _filter_query(self, filters: dict[str, str]) -> wq.Query | None:
+    def _filter_query(self, filters: dict[str, str | list[str]]) -> wq.Query | None:
+        """Return the filter: any of the values chosen within a facet, every facet (disjunctive facets)."""
         parts: list[wq.Query] = []
-        for name, value in filters.items():
+        for name, value in sorted(filters.items()):
+            terms = [term for v in filter_values(value) for term in self._filter_terms(name, v)]
             if name == "year":
-                try:
-                    parts.append(wq.Term("year", int(value)))
-                except ValueError:
-                    raise QueryError(f"year must be a number, not '{value}'.") from None
-            elif name == "statute":
-                parts.append(wq.Term("statutes", value))
-            elif name == "tags":
-                parts.append(wq.Term("tags", value.lower()))
-            elif name == "cause":
-                # A cause includes the causes below it in the tree (合同纠纷 -> 网络服务合同纠纷).
-                parts.append(wq.Or([wq.Term("cause", c) for c in sorted(self.causes.descendants(value))]))
+                # The decision year of rulings: a statute's version year is another thing (2021: 502 for 合同).
+                parts.append(wq.And([RULINGS_ONLY, wq.Or(terms)]))
             else:
-                parts.append(wq.Term(name, value))
+                parts.append(terms[0] if len(terms) == 1 else wq.Or(terms))
         return wq.And(parts) if parts else None
+
+    def _filter_terms(self, name: str, value: str) -> list[wq.Query]:
+        if name == "year":
+            try:
+                return [wq.Term("year", int(value))]
+            except ValueError:
+                raise QueryError(f"year must be a number, not '{value}'.") from None
+        if name == "statute":
+            return [wq.Term("statutes", value)]
+        if name == "tags":
+            return [wq.Term("tags", value.lower())]
+        if name == "cause":
+            # A cause includes the causes below it in the tree (合同纠纷 -> 网络服务合同纠纷).
+            return [wq.Term("cause", c) for c in sorted(self.causes.descendants(value))]
+        return [wq.Term(name, value)]
 
     def _run(self, searcher: Searcher, main: wq.Query, flt: wq.Query | None, page: int, per_page: int, sort: str):
         """Return the page's ranked whoosh hits (with collapsed copies) and whether anything matched."""
@@ -599,7 +657,7 @@ class SearchIndex:
 
         return diversify(sorted(hits, key=weighted, reverse=True))
 
-    def _facets(self, searcher: Searcher, main: wq.Query, flt: wq.Query | None) -> dict[str, list[tuple[str, int]]]:
+    def _facets(self, searcher: Searcher, main: wq.Query, filters: dict[str, str | list[str]]) -> dict[str, list[tuple[str, int]]]:
         """Return facet counts (and the exact total), cached per query, filter and index state.
 
         Pages 2, 3 ... of a search, and the same search from other users, reuse the counts. The
@@ -607,26 +665,37 @@ class SearchIndex:
         generation number, which a searcher still on the previous build could share with the new
         one (a full rebuild restarts the numbering), caching its counts under the new build's name.
         """
-        key = (self.view(searcher).key, repr(main), repr(flt))
+        key = (self.view(searcher).key, repr(main), repr(sorted(filters.items())))
         with self._lock:
             cached = self._facet_cache.get(key)
         if cached is not None:
             return {name: list(counts) for name, counts in cached.items()}
-        counts = self._count_facets(searcher, main, flt)
+        counts = self._count_facets(searcher, main, filters)
         with self._lock:
             if len(self._facet_cache) >= FACET_CACHE_SIZE:
                 self._facet_cache.pop(next(iter(self._facet_cache)))
             self._facet_cache[key] = counts
         return {name: list(values) for name, values in counts.items()}
 
-    def _count_facets(self, searcher: Searcher, main: wq.Query, flt: wq.Query | None) -> dict[str, list[tuple[str, int]]]:
+    def _count_facets(self, searcher: Searcher, main: wq.Query, filters: dict[str, str | list[str]]) -> dict[str, list[tuple[str, int]]]:
+        """Count each facet's values with the other facets' filters applied but not its own.
+
+        Disjunctive facets, as 中国裁判文书网 has them: after choosing 裁判 the other types keep
+        their counts, and choosing one more widens the results (any value within a facet, every facet).
+        The year facet counts the decision years of rulings only.
+        """
         # Numpy over posting arrays (indexer/docsets.py): Whoosh's unscored pass stepped through
         # every match once per facet, most of a common query's time at scale.
         view = self.view(searcher)
-        docs = self._docs(view, main, flt)
+        docs = self._docs(view, main, self._filter_query(filters))
         out: dict[str, list[tuple[str, int]]] = {"_total": [("", int(len(docs)))]}
         for name in FACET_FIELDS:
-            counts = [(str(value), count) for value, count in view.counts(docs, name)
+            counted = docs
+            if name in filters:
+                counted = self._docs(view, main, self._filter_query({k: v for k, v in filters.items() if k != name}))
+            if name == "year":
+                counted = np.intersect1d(counted, self._filter_docs(view, RULINGS_ONLY), assume_unique=True)
+            counts = [(str(value), count) for value, count in view.counts(counted, name)
                       if value not in (None, "", b"") and not (name == "year" and not 1900 <= int(value) <= 2100)]
             counts.sort(key=lambda item: (-item[1], item[0]))
             if counts:
@@ -644,6 +713,9 @@ class SearchIndex:
             snippet = ""
             for name in ("body", "summary", "title"):
                 text = hit.get(name)
+                if name == "body" and hit.get("markdown"):
+                    # The running text: headings and table rows are noise inside a snippet.
+                    text = prose_text(hit["markdown"], self._titles(hit["markdown"]))
                 if text:
                     field = results.searcher.schema[name]
                     words = {field.from_bytes(term) for _f, term in results.query_terms(expand=True, fieldname=name)}

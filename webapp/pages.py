@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from urllib.parse import urlencode
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 
-from kb.render import checklist
 from webapp import search_index
 from webapp.entries import entry_view
 from webapp.params import search_params
@@ -15,21 +15,28 @@ from webapp.params import search_params
 bp = Blueprint("pages", __name__)
 
 FACET_LABELS = {
-    "type": _l("类型"), "court": _l("法院"), "court_level": _l("法院层级"), "cause": _l("案由"), "year": _l("年份"), "procedure": _l("程序"),
+    "type": _l("类型"), "court": _l("法院"), "court_level": _l("法院层级"), "cause": _l("案由"), "year": _l("裁判年份"), "procedure": _l("程序"),
     "authority": _l("权威层级"), "level": _l("效力层级"),
 }
 TYPE_LABELS = {"ruling": _l("裁判"), "guideline": _l("指引"), "statute": _l("法条")}
 
 
-def page_url(args: dict[str, str], **changes: object) -> str:
-    """Return the search URL with ``changes`` applied to the current parameters (None removes one)."""
-    merged = {k: v for k, v in args.items() if v not in (None, "")}
+def page_url(args: Mapping[str, str], **changes: object) -> str:
+    """Return the search URL with ``changes`` applied to the current parameters (None removes one, a list repeats one)."""
+    getlist = getattr(args, "getlist", None)
+    merged: dict[str, list[str]] = {}
+    for key in args:
+        values = getlist(key) if getlist else [args[key]]
+        merged[key] = [v for v in values if v not in (None, "")]
     for key, value in changes.items():
         if value is None:
             merged.pop(key, None)
+        elif isinstance(value, (list, tuple)):
+            merged[key] = [str(v) for v in value]
         else:
-            merged[key] = str(value)
-    return url_for("pages.search") + ("?" + urlencode(merged) if merged else "")
+            merged[key] = [str(value)]
+    pairs = [(k, v) for k, values in merged.items() for v in values]
+    return url_for("pages.search") + ("?" + urlencode(pairs) if pairs else "")
 
 
 @bp.get("/")
@@ -37,20 +44,18 @@ def page_url(args: dict[str, str], **changes: object) -> str:
 def search():  # type: ignore[no-untyped-def]
     """Show the search form, and results when there is a query or a filter."""
     params = search_params(request.args)
-    args = request.args.to_dict()
+    args = request.args
     result = None
-    answer = None
     if params["query"] or params["filters"]:
-        index = search_index(current_app)
-        result = index.search(**params)
-        if result.answer:
-            stored = index.get_entry(result.answer["id"])
-            if stored:
-                heading, items = checklist(stored.get("markdown") or "")
-                answer = dict(result.answer, summary=stored["meta"].get("summary"), summary_en=stored["meta"].get("summary_en"),
-                              checklist_heading=heading, checklist=items)
-    return render_template("search.html", result=result, answer=answer, args=args, page_url=page_url,
+        result = search_index(current_app).search(**params)
+    return render_template("search.html", result=result, answer=result.answer if result else None, args=args, page_url=page_url,
                            facet_labels=FACET_LABELS, type_labels=TYPE_LABELS)
+
+
+@bp.get("/favicon.ico")
+def favicon():  # type: ignore[no-untyped-def]
+    """Serve the icon browsers ask for at the root, whatever the page links."""
+    return current_app.send_static_file("favicon.ico")
 
 
 @bp.get("/entries/<path:entry_id>")

@@ -1,0 +1,139 @@
+"""What litigants and judges asked for in issue #15, through the app and the index (no browser)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+LINKED_ITEM = "起诉时在线提交证据。交易记录、聊天记录等电子数据的固定和提交方法，可参考网络购物合同纠纷举证指南中的举证清单。"
+
+
+# -- answer card ----------------------------------------------------------------------------
+
+
+def test_answer_card_keeps_the_words_of_a_link(client) -> None:  # type: ignore[no-untyped-def]
+    body = client.get("/api/search", query_string={"q": "直播打赏的钱能要回来吗"}).get_json()
+    answer = body["answer"]
+    assert answer["id"] == "minors-topup-tipping-refund"
+    assert answer["checklist_heading"] == "家长操作清单"
+    assert answer["checklist"][-1] == LINKED_ITEM
+    assert all("[[" not in item and "可参考中" not in item for item in answer["checklist"])
+
+
+def test_api_and_page_show_the_same_answer_card(client) -> None:  # type: ignore[no-untyped-def]
+    query = {"q": "网购要怎么举证"}
+    answer = client.get("/api/search", query_string=query).get_json()["answer"]
+    assert answer["summary"].startswith("北京互联网法院2021年制定过")
+    assert answer["summary_en"] and len(answer["checklist"]) >= 8
+    html = client.get("/search", query_string=query).get_data(as_text=True)
+    card = html[html.index('id="answer"'):html.index("open-guide")]
+    assert answer["summary"] in card and answer["checklist_heading"] in card
+    for item in answer["checklist"][:8]:
+        assert f"<li>{item}</li>" in card
+
+
+def test_expansion_separator_stays_with_its_expansion(client) -> None:  # type: ignore[no-untyped-def]
+    html = client.get("/search", query_string={"q": "网购要怎么举证"}).get_data(as_text=True)
+    spans = re.findall(r'<span class="expansion">(.*?)</span>', html)
+    assert len(spans) == 2
+    assert spans[0].endswith("；") and not spans[1].endswith("；")
+    assert "</span>；" not in html
+
+
+def headings(markdown: str) -> set[str]:
+    return {m.group(1).strip() for m in re.finditer(r"^#{1,6}\s+(.+)$", markdown, re.M)}
+
+
+@pytest.mark.parametrize("query", ["举证", "刷单", "网购买到假货怎么办", "直播打赏"])
+def test_snippets_carry_neither_headings_nor_table_cells(content_search, query: str) -> None:  # type: ignore[no-untyped-def]
+    page = content_search.search(query, per_page=20)
+    assert page.results
+    for hit in page.results:
+        text = re.sub(r"</?mark[^>]*>", "", hit.snippet)
+        assert "|" not in text and "---" not in text and "\u3000" not in text, (hit.id, text)
+        stored = content_search.get_entry(hit.id) if hit.kind == "entry" else None
+        if stored and stored.get("markdown"):
+            lines = {line.strip(" …") for line in text.splitlines()}
+            assert not lines & headings(stored["markdown"]), (hit.id, lines & headings(stored["markdown"]))
+
+
+# -- facets ---------------------------------------------------------------------------------
+
+
+def counts(page, name: str) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    return dict(page.facets.get(name, []))
+
+
+def test_a_chosen_facet_keeps_the_counts_of_its_alternatives(content_search) -> None:  # type: ignore[no-untyped-def]
+    everything = content_search.search("合同")
+    rulings = content_search.search("合同", filters={"type": "ruling"})
+    assert counts(rulings, "type") == counts(everything, "type")
+    assert len(counts(rulings, "type")) == 3
+    assert rulings.total == counts(everything, "type")["ruling"]
+    assert {hit.type for hit in rulings.results} == {"ruling"}
+
+
+def test_several_values_of_one_facet_are_any_of_them(content_search) -> None:  # type: ignore[no-untyped-def]
+    everything = counts(content_search.search("合同"), "type")
+    both = content_search.search("合同", filters={"type": ["ruling", "guideline"]}, per_page=50)
+    assert both.total == everything["ruling"] + everything["guideline"]
+    assert {hit.type for hit in both.results} == {"ruling", "guideline"}
+    assert both.selected("type") == ["ruling", "guideline"]
+
+
+def test_facets_of_different_names_all_apply(content_search) -> None:  # type: ignore[no-untyped-def]
+    page = content_search.search("合同", filters={"type": ["ruling", "guideline"], "year": "2021"}, per_page=50)
+    assert page.results and {hit.type for hit in page.results} == {"ruling"}
+    assert all(hit.date.startswith("2021") for hit in page.results)
+    # The type facet is counted with the year filter: only rulings were decided in a year.
+    assert counts(page, "type") == {"ruling": page.total}
+
+
+def test_year_facet_counts_decision_years_of_rulings_only(content_search) -> None:  # type: ignore[no-untyped-def]
+    page = content_search.search("合同")
+    years = counts(page, "year")
+    assert years and sum(years.values()) <= counts(page, "type")["ruling"]
+    in_2021 = content_search.search("合同", filters={"year": "2021"}, per_page=50)
+    assert in_2021.total == years["2021"]
+    assert {hit.type for hit in in_2021.results} == {"ruling"}
+
+
+def test_repeated_parameters_choose_several_values(client) -> None:  # type: ignore[no-untyped-def]
+    one = client.get("/api/search?q=%E5%90%88%E5%90%8C&type=ruling").get_json()
+    two = client.get("/api/search?q=%E5%90%88%E5%90%8C&type=ruling&type=guideline").get_json()
+    assert one["filters"] == {"type": "ruling"} and two["filters"] == {"type": ["ruling", "guideline"]}
+    facet = {f["value"]: f["count"] for f in one["facets"]["type"]}
+    assert two["total"] == facet["ruling"] + facet["guideline"]
+    html = client.get("/search?q=%E5%90%88%E5%90%8C&type=ruling&type=guideline").get_data(as_text=True)
+    assert html.count('aria-current="true"') == 2
+    # Unchoosing one value keeps the other.
+    assert 'href="/search?q=%E5%90%88%E5%90%8C&amp;type=guideline"' in html
+
+
+def test_facet_count_is_its_own_element_apart_from_the_label(client) -> None:  # type: ignore[no-untyped-def]
+    html = client.get("/search", query_string={"q": "合同"}).get_data(as_text=True)
+    assert re.search(r'<span class="label">网络服务合同纠纷</span></a>\s+<span class="count">\d+</span>', html)
+
+
+def test_too_many_values_of_one_facet_is_a_400(client) -> None:  # type: ignore[no-untyped-def]
+    response = client.get("/api/search?q=a&" + "&".join(f"court=c{i}" for i in range(30)))
+    assert response.status_code == 400 and "limit" in response.get_json()["error"]
+
+
+# -- hits -----------------------------------------------------------------------------------
+
+
+def test_api_search_hits_say_follow_and_tier_as_similar_does(client) -> None:  # type: ignore[no-untyped-def]
+    body = client.get("/api/search", query_string={"q": "刷单", "type": "ruling"}).get_json()
+    assert body["results"]
+    for hit in body["results"]:
+        assert hit["follow"] in ("应当参照", "可以参考")
+        assert hit["tier"] in ("指导性案例", "典型案例", "参考案例", "其他")
+    similar = client.post("/api/similar", json={"text": "原告在网上购物时商家以好评返现诱导好评，构成欺诈，请求三倍赔偿"}).get_json()
+    assert {"follow", "tier"} <= set(similar["results"][0])
+
+
+def test_favicon_is_served(client) -> None:  # type: ignore[no-untyped-def]
+    with client.get("/favicon.ico") as response:
+        assert response.status_code == 200 and response.data[:4] == b"\x00\x00\x01\x00"

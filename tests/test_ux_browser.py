@@ -1,0 +1,157 @@
+"""What litigants and judges see (issue #15), in Debian's headless Chromium: phone width,
+accessibility (axe-core), autocomplete, copy citation."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+from tests.conftest import KB, ROOT, free_port, stop, wait_for
+
+pytestmark = pytest.mark.browser
+
+# axe-core 4.14.1 from npm (`npm pack axe-core@4.14.1`), vendored with its MPL-2.0 licence: the test
+# run needs neither Node nor the network. tests/vendor/axe-core/README.md says how to update it.
+AXE = ROOT / "tests" / "vendor" / "axe-core" / "axe.min.js"
+PHONE = {"width": 390, "height": 844}
+STATUTE = "/entries/" + quote("民法典-合同编")
+TABLE_ENTRY = "/entries/guide-burden-of-proof-online-infringement"
+RULING = "/entries/bic-2021-haoping-fanxian-fraud"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Serve the bundled content's index on a free port, once for this module."""
+    from indexer import build_index
+    from tests.conftest import CONTENT
+
+    index_dir = tmp_path_factory.mktemp("ux-index")
+    build_index([CONTENT], index_dir, clean=True)
+    port = free_port()
+    proc = subprocess.Popen([*KB, "serve", "--port", str(port), "--index", str(index_dir)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(base + "/-/health", proc=proc)
+        yield base
+    finally:
+        stop(proc)
+
+
+def new_page(browser, **options):  # type: ignore[no-untyped-def]
+    context = browser.new_context(locale="zh-CN", **options)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    errors: list[str] = []
+    failed: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    page.errors = errors
+    page.failed = failed
+    return context, page
+
+
+@pytest.fixture
+def phone(browser) -> Iterator[object]:  # type: ignore[no-untyped-def]
+    context, page = new_page(browser, viewport=PHONE, is_mobile=True, has_touch=True)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def page(browser) -> Iterator[object]:  # type: ignore[no-untyped-def]
+    context, page = new_page(browser, viewport={"width": 1280, "height": 900})
+    yield page
+    context.close()
+
+
+def overflow(page) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+    """Return the document's scroll width and the viewport's width."""
+    return page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+
+
+def test_phone_shows_results_first_and_nothing_wider_than_the_screen(phone, server: str) -> None:  # type: ignore[no-untyped-def]
+    phone.goto(server + "/search?q=" + quote("刷单"))
+    first_hit = phone.locator(".hit").first.bounding_box()
+    facets = phone.locator("aside.facets").bounding_box()
+    assert first_hit["y"] + 40 < PHONE["height"], f"first hit at {first_hit['y']} px, below the fold"
+    assert first_hit["y"] < facets["y"]
+    # In document (and so tab) order too: results, then facets.
+    assert phone.evaluate("""() => {
+        const hit = document.querySelector('.hit a.title'), facet = document.querySelector('aside.facets a');
+        return Boolean(hit.compareDocumentPosition(facet) & Node.DOCUMENT_POSITION_FOLLOWING);
+    }""")
+    width, viewport = overflow(phone)
+    assert width <= viewport, f"search page is {width} px wide at {viewport} px"
+
+    phone.goto(server + TABLE_ENTRY)
+    assert phone.locator(".table-wrap table").count() >= 1
+    width, viewport = overflow(phone)
+    assert width <= viewport, f"entry with a table is {width} px wide at {viewport} px"
+    wrap = phone.locator(".table-wrap").first
+    # The five-column table scrolls inside its wrapper instead of shrinking to a few characters a line.
+    assert wrap.evaluate("w => w.scrollWidth > w.clientWidth")
+    header_width = phone.locator(".table-wrap th").first.bounding_box()["width"]
+    assert header_width >= 80, f"first column squeezed to {header_width} px"
+
+    phone.goto(server + STATUTE)
+    width, viewport = overflow(phone)
+    assert width <= viewport, f"statute page is {width} px wide at {viewport} px"
+
+    phone.goto(server + RULING)
+    width, viewport = overflow(phone)
+    assert width <= viewport, f"ruling page (long source URLs) is {width} px wide at {viewport} px"
+    assert phone.errors == []
+
+
+def test_results_page_has_a_heading_a_skip_link_and_a_favicon(page, server: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(server + "/search?q=" + quote("刷单"))
+    assert "刷单" in page.locator("main h1").inner_text()
+    page.keyboard.press("Tab")
+    skip = page.locator(".skip-link")
+    assert skip.evaluate("el => el === document.activeElement")
+    assert skip.bounding_box()["x"] >= 0  # visible once focused
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+    # The next stops are the results, before any facet.
+    stops = []
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        stops.append(page.evaluate("""() => {
+            const el = document.activeElement;
+            return el.closest('aside.facets') ? 'facet' : el.closest('.hit') ? 'hit' : 'other';
+        }"""))
+    assert "hit" in stops and "facet" in stops
+    assert stops.index("hit") < stops.index("facet")
+    assert page.request.get(server + "/favicon.ico").status == 200
+    assert page.failed == []
+
+
+AXE_PAGES = {
+    "search": "/search?q=" + quote("网购要怎么举证"),
+    "entry (guideline)": TABLE_ENTRY,
+    "statute": STATUTE,
+    "ruling": RULING,
+    "report": "/report",
+    "problems": "/-/problems",
+}
+
+
+@pytest.mark.parametrize("name", list(AXE_PAGES))
+def test_axe_finds_no_serious_or_critical_violations(page, server: str, name: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(server + AXE_PAGES[name])
+    page.wait_for_load_state("load")
+    # Evaluated through the DevTools protocol: the page's strict CSP (no inline script) still holds.
+    page.evaluate(AXE.read_text(encoding="utf-8"))
+    violations = page.evaluate("""async () => {
+        const result = await axe.run(document, {resultTypes: ['violations']});
+        return result.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+                                            targets: v.nodes.map(n => n.target.join(' ')).slice(0, 5)}));
+    }""")
+    serious = [v for v in violations if v["impact"] in ("serious", "critical")]
+    assert serious == [], "\n".join(f"{v['impact']} {v['id']}: {v['help']} at {v['targets']}" for v in serious)
+    assert page.errors == []
