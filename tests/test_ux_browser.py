@@ -155,3 +155,34 @@ def test_axe_finds_no_serious_or_critical_violations(page, server: str, name: st
     serious = [v for v in violations if v["impact"] in ("serious", "critical")]
     assert serious == [], "\n".join(f"{v['impact']} {v['id']}: {v['help']} at {v['targets']}" for v in serious)
     assert page.errors == []
+
+
+def test_search_box_suggests_and_a_suggestion_is_picked_with_the_keyboard(page, server: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(server + "/")
+    box = page.locator("input[name=q]")
+    assert box.get_attribute("role") == "combobox" and box.get_attribute("aria-autocomplete") == "list"
+    box.press_sequentially("举证", delay=50)
+    options = page.locator("#search-suggestions [role=option]")
+    options.first.wait_for()
+    assert box.get_attribute("aria-expanded") == "true"
+    texts = options.all_inner_texts()
+    assert "举证责任" in texts
+    # Down to 举证责任, then Enter: the search for it runs.
+    for _ in range(texts.index("举证责任") + 1):
+        box.press("ArrowDown")
+    active = box.get_attribute("aria-activedescendant")
+    assert page.locator(f"#{active}").inner_text() == "举证责任"
+    assert page.locator(f"#{active}").get_attribute("aria-selected") == "true"
+    box.press("Enter")
+    page.wait_for_url("**/search?q=*")
+    assert page.locator("input[name=q]").input_value() == "举证责任"
+    assert page.locator(".hit").count() > 0
+    # Escape closes the list and leaves the text as typed.
+    box = page.locator("input[name=q]")
+    box.fill("")
+    box.press_sequentially("网络购物", delay=50)
+    page.locator("#search-suggestions [role=option]").first.wait_for()
+    box.press("Escape")
+    assert page.locator("#search-suggestions").is_hidden()
+    assert box.get_attribute("aria-expanded") == "false" and box.input_value() == "网络购物"
+    assert page.errors == []
