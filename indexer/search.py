@@ -118,6 +118,7 @@ class SearchPage:
     cause_tree: list[dict[str, Any]] = field(default_factory=list)
     did_you_mean: str | None = None
     answer: dict[str, Any] | None = None
+    redirect: str | None = None  # the query is a case number: the ruling's page, where the UI goes at once
 
     def selected(self, name: str) -> list[str]:
         """Return the values chosen for the filter ``name`` (none, one or several)."""
@@ -150,6 +151,7 @@ class SearchPage:
             "cause_tree": self.cause_tree,
             "did_you_mean": self.did_you_mean,
             "answer": self.answer,
+            "redirect": self.redirect,
         }
 
 
@@ -303,6 +305,16 @@ def answer_card(hits: list[Hit], page: int) -> dict[str, Any] | None:
     return None
 
 
+def newest_first(searcher: Searcher) -> sorting.FacetType:
+    """Return the date order (search with reverse=True) that puts undated documents last, not first.
+
+    Whoosh gives a document without a date the column's default, the largest number there is,
+    so a plain reversed date sort listed the undated rulings before the newest.
+    """
+    missing = searcher.schema["date"].column_type.default_value()
+    return sorting.TranslateFacet(lambda value: -1 if value is None or value == missing else value, sorting.FieldFacet("date"))
+
+
 class Candidate(dict):
     """A ranked document: the fields the ranking reads, its score, and its Whoosh hit."""
 
@@ -440,6 +452,7 @@ class SearchIndex:
         terms = plan.terms
         case_numbers = find_case_numbers(query)
         case_hit = None
+        redirect = None
         notice = None
         fallback = False
         if case_numbers:
@@ -459,6 +472,7 @@ class SearchIndex:
                 raise QueryError("the query has operators but nothing to search for. Add a word, or search without syntax=1.")
         elif case_hit is not None and not [t for t in terms if not re.search(r"\d|京|号|初|终", t)]:
             main = wq.Term("case_number", case_numbers[0])
+            redirect = entry_url(case_hit["id"])
         elif not plan.groups:
             main = wq.Every() if not query else wq.NullQuery
         else:
@@ -496,7 +510,7 @@ class SearchIndex:
                     _r, _g, corrected_total = self._run(searcher, self._text_query(corrected_plan.groups), flt, 1, 1, "relevance")
                     if corrected_total:
                         did_you_mean = corrected
-        return SearchPage(did_you_mean=did_you_mean, answer=self._answer(hits, page),
+        return SearchPage(did_you_mean=did_you_mean, answer=self._answer(hits, page), redirect=redirect,
                           query=query, total=total, page=page, per_page=per_page, results=hits, facets=facets,
                           filters=filters, sort=sort, terms=terms, fallback=fallback, notice=notice,
                           expansions=plan.expansions(), converted=plan.converted_from_traditional,
@@ -612,7 +626,7 @@ class SearchIndex:
                 main, allowed = wq.NullQuery, None  # Whoosh reads an empty filter set as no filter at all
             kwargs: dict[str, Any] = {"limit": depth, "filter": allowed}
             if sort == "date":
-                kwargs["sortedby"] = sorting.FieldFacet("date", reverse=True)
+                kwargs["sortedby"], kwargs["reverse"] = newest_first(searcher), True
             results = searcher.search(main, **kwargs)
         # iter(): list(results) would call len(results), which re-runs the whole query to count it.
         found = self._candidates(searcher, view, list(iter(results)))
@@ -640,12 +654,14 @@ class SearchIndex:
         if sort == "precedent":
             this_year = dt.date.today().year
 
-            def precedent_key(hit: Any) -> tuple[int, int, float]:
+            def precedent_key(hit: Any) -> tuple[int, int, int, float]:
+                # Precedent research is over rulings: guidelines and statutes follow them, whatever their score.
+                ruling = 0 if (hit.get("type") or hit.hit.get("type")) == "ruling" else 1
                 authority = hit.get("authority") or ""
                 tier = AUTHORITY_TIERS.index(authority) if authority in AUTHORITY_TIERS else len(AUTHORITY_TIERS)
                 year = hit.get("year") or 0
                 recent = 0 if year and this_year - year < RECENT_YEARS else 1
-                return (tier, recent, -(hit.score or 0.0))
+                return (ruling, tier, recent, -(hit.score or 0.0))
 
             return sorted(hits, key=precedent_key)
 

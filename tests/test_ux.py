@@ -137,3 +137,36 @@ def test_api_search_hits_say_follow_and_tier_as_similar_does(client) -> None:  #
 def test_favicon_is_served(client) -> None:  # type: ignore[no-untyped-def]
     with client.get("/favicon.ico") as response:
         assert response.status_code == 200 and response.data[:4] == b"\x00\x00\x01\x00"
+
+
+# -- order and case numbers -----------------------------------------------------------------
+
+
+def test_date_order_puts_undated_entries_last(content_search) -> None:  # type: ignore[no-untyped-def]
+    hits = content_search.search("刷单", sort="date", per_page=50).results
+    dates = [hit.date for hit in hits]
+    assert None in dates and dates.index(None) > 0
+    undated_from = dates.index(None)
+    assert all(d is None for d in dates[undated_from:])
+    dated = [d for d in dates if d]
+    assert [d[:4] for d in dated] == sorted((d[:4] for d in dated), reverse=True)
+
+
+def test_precedent_order_lists_rulings_first(content_search) -> None:  # type: ignore[no-untyped-def]
+    hits = content_search.search("刷单", sort="precedent", per_page=50).results
+    types = [hit.type for hit in hits]
+    assert "ruling" in types and {"guideline", "statute"} & set(types)
+    last_ruling = max(i for i, t in enumerate(types) if t == "ruling")
+    assert types[: last_ruling + 1] == ["ruling"] * (last_ruling + 1)
+
+
+@pytest.mark.parametrize("number", ["（2019）京0491民初2547号", "(2019)京0491民初2547号", "〔2019〕京0491民初2547号"])
+def test_a_case_number_goes_straight_to_its_ruling(client, number: str) -> None:  # type: ignore[no-untyped-def]
+    response = client.get("/search", query_string={"q": number})
+    assert response.status_code == 302 and response.headers["Location"] == "/entries/bic-2019-anshua-liuliang"
+    body = client.get("/api/search", query_string={"q": number}).get_json()
+    assert body["redirect"] == "/entries/bic-2019-anshua-liuliang"
+    assert [hit["id"] for hit in body["results"]] == ["bic-2019-anshua-liuliang"]
+    # With other words, or asked for the list, the list is shown.
+    assert client.get("/search", query_string={"q": number, "list": "1"}).status_code == 200
+    assert client.get("/api/search", query_string={"q": number + " 暗刷"}).get_json()["redirect"] is None

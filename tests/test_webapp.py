@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -122,8 +123,10 @@ def test_unknown_ids_are_404_and_never_reach_files(client, path) -> None:  # typ
 
 def test_hostile_entry_is_sanitised(client) -> None:  # type: ignore[no-untyped-def]
     html = client.get("/entries/hostile").get_data(as_text=True).lower()
-    assert html.count("<script") == 1  # the site's own app.js only
-    assert 'src="/static/app.js"' in html
+    # The site's own scripts only: app.js and suggest.js, each an empty element with a src.
+    assert re.findall(r"<script[^>]*>[^<]*</script>", html) == ['<script src="/static/app.js"></script>',
+                                                                 '<script src="/static/suggest.js"></script>']
+    assert html.count("<script") == 2
     for bad in ("onerror", "onload", "onclick", "javascript:", "<svg", "<iframe"):
         assert bad not in html
 

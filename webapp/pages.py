@@ -48,6 +48,9 @@ def search():  # type: ignore[no-untyped-def]
     result = None
     if params["query"] or params["filters"]:
         result = search_index(current_app).search(**params)
+        if result.redirect and result.redirect.startswith("/entries/") and not request.args.get("list"):
+            # A case number goes straight to its ruling (?list=1 shows the result list instead).
+            return redirect(result.redirect)
     return render_template("search.html", result=result, answer=result.answer if result else None, args=args, page_url=page_url,
                            facet_labels=FACET_LABELS, type_labels=TYPE_LABELS)
 
