@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import yaml
 from whoosh import highlight, qparser, sorting
 from whoosh import query as wq
 from whoosh.analysis import StemmingAnalyzer
@@ -30,6 +31,7 @@ from indexer.query import QueryPlan, TermGroup, Thesaurus, understand
 from indexer.schema import FACET_FIELDS, RANK_FIELDS
 from indexer.suggest import VOCABULARY_FILE, Suggestion, Vocabulary
 from kb.casenumber import find_case_numbers
+from kb.links import short_title as law_short_title
 from kb.render import checklist, entry_url, linked_ids, prose_text
 from kb.vocabulary import CauseTree
 
@@ -806,6 +808,35 @@ class SearchIndex:
         results = searcher.search(wq.And([wq.Term("statutes", key), wq.Term("kind", "entry"), wq.Not(wq.Term("type", "statute"))]),
                                   limit=limit, sortedby=sorting.FieldFacet("date", reverse=True))
         return [self._hit_from_fields(hit.fields(), score=0.0, snippet="") for hit in results]
+
+    def cited_by_law(self, short_title: str) -> dict[str, list[Hit]]:
+        """Return the rulings and guidelines citing each article of a law, by article ('第十七条'), in one query.
+
+        One search per law, not one per article: the 民法典 page asked 1,260 questions.
+        """
+        searcher = self.searcher()
+        prefix = short_title + "#"
+        results = searcher.search(wq.And([wq.Prefix("statutes", prefix), ENTRY_ONLY, wq.Not(wq.Term("type", "statute"))]),
+                                  limit=None, sortedby=newest_first(searcher), reverse=True)
+        by_article: dict[str, list[Hit]] = {}
+        for hit in results:
+            fields = hit.fields()
+            found = self._hit_from_fields(fields, score=0.0, snippet="")
+            for key in dict.fromkeys((fields.get("statutes") or "").split(",")):
+                if key.startswith(prefix):
+                    by_article.setdefault(key[len(prefix):], []).append(found)
+        return by_article
+
+    def repealed_laws(self) -> dict[str, dict[str, str]]:
+        """Return the laws no longer in force (content/_data/repealed.yaml, copied into the build): short title -> details."""
+        path = self._build / "repealed.yaml" if self._build else None
+        stamp = _mtime_ns(path)
+        if getattr(self, "_repealed_stamp", None) != (path, stamp):
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) if stamp is not None and path else None
+            laws = (data or {}).get("repealed") or {}
+            self._repealed = {law_short_title(str(k)): {key: str(value) for key, value in (v or {}).items()} for k, v in laws.items()}
+            self._repealed_stamp = (path, stamp)
+        return self._repealed
 
     def backlinks(self, entry_id: str, limit: int = 100) -> list[Hit]:
         """Return the entries that link to ``entry_id`` through [[links]] or ``related``."""

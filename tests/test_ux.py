@@ -170,3 +170,41 @@ def test_a_case_number_goes_straight_to_its_ruling(client, number: str) -> None:
     # With other words, or asked for the list, the list is shown.
     assert client.get("/search", query_string={"q": number, "list": "1"}).status_code == 200
     assert client.get("/api/search", query_string={"q": number + " 暗刷"}).get_json()["redirect"] is None
+
+
+# -- statute pages --------------------------------------------------------------------------
+
+
+def test_statute_page_lists_cited_by_beside_each_article_from_one_query(app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from whoosh.searching import Searcher
+
+    from webapp import search_index
+    from webapp.entries import entry_view
+
+    searches: list[str] = []
+    real = Searcher.search
+    monkeypatch.setattr(Searcher, "search", lambda self, q, *a, **k: (searches.append(repr(q)), real(self, q, *a, **k))[1])
+    with app.test_request_context():
+        view = entry_view(search_index(app), "民法典-合同编")
+    assert len(view["articles"]) > 400
+    assert len([q for q in searches if "statutes" in q]) == 1, searches
+    assert len(searches) <= 5
+    assert view["cited_by"]["第四百七十二条"][0]["id"] == "bic-2021-meituan-delivery-fee"
+    html = app.test_client().get("/entries/" + "民法典-合同编").get_data(as_text=True)
+    article = html.index('<p id="第四百七十二条" class="article">')
+    beside = html.index('<div class="article-cited-by">', article)
+    assert beside < html.index('<p id="第四百七十三条" class="article">')
+    assert 'href="/entries/bic-2021-meituan-delivery-fee"' in html[beside:html.index("</div>", beside)]
+
+
+def test_citations_of_a_repealed_law_carry_a_badge(client) -> None:  # type: ignore[no-untyped-def]
+    html = client.get("/entries/bic-2019-anshua-liuliang").get_data(as_text=True)
+    assert '《合同法》第五十二条第四项<span class="badge repealed" title="已废止（2021-01-01，《民法典》第一千二百六十条）">已废止</span>' in html
+    citations = html[html.index('class="citations"'):]
+    assert re.search(r"<li>合同法 第五十二条 <span class=\"badge repealed\"[^>]*>已废止</span></li>", citations)
+    entry = client.get("/api/entries/bic-2019-anshua-liuliang").get_json()["entry"]
+    assert {"citation": "合同法#第五十二条", "url": None,
+            "repealed": {"repealed_on": "2021-01-01", "by": "《民法典》第一千二百六十条",
+                         "source": "statute text: lawrefbook-laws/民法典/附则.md"}} in entry["citations"]
+    # A law in force has no badge.
+    assert "已废止" not in client.get("/entries/bic-2021-meituan-delivery-fee").get_data(as_text=True)

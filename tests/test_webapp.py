@@ -105,7 +105,9 @@ def test_backlinks_and_cited_by(client) -> None:  # type: ignore[no-untyped-def]
     assert statute["articles"] == ["第五十五条", "第五十六条"]
     assert sorted(h["id"] for h in statute["cited_by"]["第五十五条"]) == ["haoping", "renamed"]
     page = client.get("/entries/xiaobao").get_data(as_text=True)
-    assert 'id="第五十五条"' in page and "引用本法条的条目" in page
+    # Beside the article it cites, not at the bottom of the law.
+    assert 'id="第五十五条"' in page and "引用第五十五条的条目（2）" in page
+    assert page.index('id="第五十五条"') < page.index("引用第五十五条的条目（2）") < page.index('id="第五十六条"')
 
 
 def test_alias_redirects_with_301(client) -> None:  # type: ignore[no-untyped-def]
