@@ -186,3 +186,38 @@ def test_search_box_suggests_and_a_suggestion_is_picked_with_the_keyboard(page, 
     assert page.locator("#search-suggestions").is_hidden()
     assert box.get_attribute("aria-expanded") == "false" and box.input_value() == "网络购物"
     assert page.errors == []
+
+
+def test_report_pdf_keeps_the_court_column_readable(page, server: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+
+    page.goto(server + "/report")
+    # Submit the export form as the builder would (a form post; the page's CSP allows posts to itself).
+    page.evaluate("""() => {
+        const form = document.createElement('form');
+        form.method = 'post'; form.action = '/report/export';
+        const fields = [['format', 'html'], ['id', 'bj4-2021-meituan-delivery-fee-appeal'], ['id', 'bic-minor-comic-app-topup'],
+                        ['id', 'bic-2019-anshua-liuliang'], ['searcher', '张法官'], ['dispute', '配送费是否构成欺诈']];
+        for (const [name, value] of fields) {
+            const input = document.createElement('input');
+            input.type = 'hidden'; input.name = name; input.value = value; form.appendChild(input);
+        }
+        document.body.appendChild(form); form.submit();
+    }""")
+    page.wait_for_selector(".report-document")
+    page.emulate_media(media="print")
+    page.set_viewport_size({"width": 794, "height": 1123})  # A4 at 96 dpi
+    for cell in page.locator(".report-table td.court").all():
+        lines = cell.evaluate("td => { const r = document.createRange(); r.selectNodeContents(td);"
+                              " return new Set([...r.getClientRects()].map(x => Math.round(x.top))).size; }")
+        assert lines <= 2, f"{cell.inner_text()} takes {lines} lines"
+    if shutil.which("pdftotext") is None:
+        pytest.fail("pdftotext is not installed: run `make deps` (apt-get install poppler-utils).")
+    pdf = tmp_path / "report.pdf"
+    page.pdf(path=str(pdf), format="A4")
+    text = subprocess.run(["pdftotext", "-layout", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    rows = [line for line in text.splitlines() if "可以参考" in line and ("京" in line)]
+    assert any("北京互联网法院" in line for line in rows)  # the court's name on one line, not 2-4 characters a line
+    assert any("北京市第四中级" in line for line in rows)
+    assert "争议焦点：" in text
