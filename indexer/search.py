@@ -87,6 +87,7 @@ class Hit:
     holding: str | None = None
     reference: str | None = None  # rulings: 应当参照 (guiding case) or 可以参考
     superseded: bool = False
+    updated: str | None = None  # when the entry's file last changed (ISO time), for feeds
     others: list[dict[str, str]] = field(default_factory=list)  # collapsed copies: versions, restatements
     tags: list[str] = field(default_factory=list)
 
@@ -284,10 +285,14 @@ def _mtime_ns(path: Path | None) -> int | None:
         return None
 
 
-def _rfc3339(value: str | None) -> str:
-    """Return an Atom timestamp for an ISO date or datetime (midnight UTC for a bare date)."""
+def rfc3339(value: str | None) -> str:
+    """Return an Atom timestamp for an ISO date or datetime (midnight UTC for a bare date, the 1st for a month or year)."""
     if not value:
         return "1970-01-01T00:00:00Z"
+    if re.fullmatch(r"\d{4}", value):
+        value += "-01-01"
+    elif re.fullmatch(r"\d{4}-\d{2}", value):
+        value += "-01"
     if "T" not in value:
         value = value + "T00:00:00"
     parsed = dt.datetime.fromisoformat(value)
@@ -781,7 +786,7 @@ class SearchIndex:
             cause=fields.get("cause") or None, procedure=fields.get("procedure") or None,
             authority=fields.get("authority") or None, treatment=fields.get("treatment") or None,
             source_file=fields.get("source_file") or None, version_on=fields.get("version_on") or None,
-            tags=[t for t in (fields.get("tags") or "").split(",") if t],
+            tags=[t for t in (fields.get("tags") or "").split(",") if t], updated=fields.get("updated") or None,
         )
 
     # -- entries --------------------------------------------------------------------------
@@ -871,7 +876,7 @@ class SearchIndex:
             meta = json.loads(fields.get("meta") or "{}")
             items.append({"id": fields["id"], "title": fields.get("title", ""), "type": fields.get("type"),
                           "url": entry_url(fields["id"]), "summary": meta.get("summary"),
-                          "updated": _rfc3339(updated)})
+                          "updated": rfc3339(updated)})
         items.sort(key=lambda e: e["updated"], reverse=True)
         return items[:limit]
 

@@ -208,3 +208,67 @@ def test_citations_of_a_repealed_law_carry_a_badge(client) -> None:  # type: ign
                          "source": "statute text: lawrefbook-laws/民法典/附则.md"}} in entry["citations"]
     # A law in force has no badge.
     assert "已废止" not in client.get("/entries/bic-2021-meituan-delivery-fee").get_data(as_text=True)
+
+
+# -- CSV, Atom, citation --------------------------------------------------------------------
+
+
+def test_search_csv_has_the_same_results_as_the_page(client) -> None:  # type: ignore[no-untyped-def]
+    import csv
+    import io
+
+    query = {"q": "刷单", "type": "ruling", "per_page": "20"}
+    response = client.get("/search.csv", query_string=query)
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert "attachment" in response.headers["Content-Disposition"]
+    text = response.get_data(as_text=True)
+    assert text.startswith("\ufeff")
+    rows = list(csv.DictReader(io.StringIO(text[1:])))
+    api = client.get("/api/search", query_string=query).get_json()
+    assert [r["id"] for r in rows] == [h["id"] for h in api["results"]]
+    assert [r["rank"] for r in rows] == [str(i) for i in range(1, len(rows) + 1)]
+    anshua = next(r for r in rows if r["id"] == "bic-2019-anshua-liuliang")
+    assert anshua["case_number"] == "（2019）京0491民初2547号" and anshua["court"] == "北京互联网法院"
+    assert anshua["url"] == "http://localhost/entries/bic-2019-anshua-liuliang" and anshua["follow"] == "可以参考"
+    html = client.get("/search", query_string=query).get_data(as_text=True)
+    assert 'id="csv-link" href="/search.csv?q=%E5%88%B7%E5%8D%95&amp;type=ruling&amp;per_page=20"' in html
+    assert client.get("/search.csv", query_string={"q": "x", "per_page": "1000"}).status_code == 400
+
+
+def test_csv_cells_never_start_a_formula() -> None:
+    from webapp.pages import csv_safe
+
+    assert csv_safe("=HYPERLINK(\"x\")") == "'=HYPERLINK(\"x\")" and csv_safe("@a") == "'@a" and csv_safe("普通") == "普通"
+
+
+def test_search_atom_feed_parses_and_carries_the_results(client) -> None:  # type: ignore[no-untyped-def]
+    import xml.etree.ElementTree as ET
+
+    query = {"q": "刷单", "type": "ruling", "sort": "date"}
+    response = client.get("/search.atom", query_string=query)
+    assert response.status_code == 200 and response.mimetype == "application/atom+xml"
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    feed = ET.fromstring(response.data)
+    assert feed.tag == "{http://www.w3.org/2005/Atom}feed"
+    assert feed.find("a:title", ns).text == "NetCourt KB: 刷单"
+    assert feed.find("a:link[@rel='self']", ns).get("href") == "http://localhost/search.atom?q=%E5%88%B7%E5%8D%95&type=ruling&sort=date"
+    assert feed.find("a:link[@rel='alternate']", ns).get("href") == "http://localhost/search?q=%E5%88%B7%E5%8D%95&type=ruling&sort=date"
+    api = client.get("/api/search", query_string=query).get_json()
+    entries = feed.findall("a:entry", ns)
+    assert [e.find("a:link", ns).get("href") for e in entries] == ["http://localhost" + h["url"] for h in api["results"]]
+    for entry in entries:
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", entry.find("a:updated", ns).text)
+        assert entry.find("a:id", ns).text and entry.find("a:title", ns).text
+    summary = entries[0].find("a:summary", ns)
+    assert summary.get("type") == "html" and "<mark" in summary.text  # escaped HTML, read back as HTML
+    html = client.get("/search", query_string=query).get_data(as_text=True)
+    assert ('<link rel="alternate" type="application/atom+xml" title="订阅本检索" '
+            'href="/search.atom?q=%E5%88%B7%E5%8D%95&amp;type=ruling&amp;sort=date">') in html
+
+
+def test_ruling_page_offers_its_citation(client) -> None:  # type: ignore[no-untyped-def]
+    html = client.get("/entries/bic-2019-anshua-liuliang").get_data(as_text=True)
+    assert 'data-citation="常某某诉许某网络服务合同纠纷案（“暗刷流量”案），北京互联网法院（2019）京0491民初2547号，2019-05-23。"' in html
+    assert '<script src="/static/copy.js"></script>' in html
+    guideline = client.get("/entries/guide-burden-of-proof-online-shopping").get_data(as_text=True)
+    assert "copy-citation" not in guideline and "copy.js" not in guideline

@@ -221,3 +221,18 @@ def test_report_pdf_keeps_the_court_column_readable(page, server: str, tmp_path:
     assert any("北京互联网法院" in line for line in rows)  # the court's name on one line, not 2-4 characters a line
     assert any("北京市第四中级" in line for line in rows)
     assert "争议焦点：" in text
+
+
+def test_copy_citation_puts_the_citation_on_the_clipboard(browser, server: str) -> None:  # type: ignore[no-untyped-def]
+    context, page = new_page(browser)
+    try:
+        context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server)
+        page.goto(server + RULING)
+        button = page.locator("button.copy-citation")
+        assert button.is_visible()
+        button.click()
+        page.locator("#copy-status", has_text="已复制引用").wait_for()
+        assert page.evaluate("navigator.clipboard.readText()") == "刘某诉枸杞网店经营公司案：以“好评返现”诱导好评构成欺诈，北京互联网法院，2021。"
+        assert page.errors == []
+    finally:
+        context.close()

@@ -54,6 +54,8 @@ def entry_view(index: SearchIndex, entry_id: str) -> dict[str, Any] | None:
             for rid in meta.get("related", [])
         ],
     }
+    if stored["type"] == "ruling":
+        view["citation"] = ruling_citation(stored["title"], meta)
     if is_statute:
         short = meta.get("short_title") or stored["title"]
         cited_by = index.cited_by_law(short)  # one query for the whole law
@@ -62,6 +64,12 @@ def entry_view(index: SearchIndex, entry_id: str) -> dict[str, Any] | None:
         view["cited_by"] = {label: [hit.to_dict() for hit in cited_by[label]] for label in labels if cited_by.get(label)}
         view["html"] = cited_beside_articles(view["html"], view["cited_by"])
     return view
+
+
+def ruling_citation(title: str, meta: dict[str, Any]) -> str:
+    """Return how a ruling is cited: 标题，法院（年份）案号，裁判日期。"""
+    court_and_number = f"{meta.get('court') or ''}{meta.get('case_number') or ''}"
+    return "，".join(part for part in (title, court_and_number, meta.get("decided_on") or "") if part) + "。"
 
 
 def repealed_citations(meta: dict[str, Any], links: dict[str, str], repealed: dict[str, dict[str, str]]) -> list[dict[str, Any]]:
