@@ -379,6 +379,8 @@ class SearchIndex:
         self._local = threading.local()
         self._facet_cache: dict[tuple, dict[str, list[tuple[str, int]]]] = {}
         self._filter_cache: dict[tuple, np.ndarray] = {}
+        self._repealed: dict[str, dict[str, str]] = {}
+        self._repealed_stamp: tuple | None = None
         self._arrays = PostingArrays()
         self._build: Path | None = None
         self._ix = None
@@ -517,28 +519,31 @@ class SearchIndex:
                     _r, _g, corrected_total = self._run(searcher, self._text_query(corrected_plan.groups), flt, 1, 1, "relevance")
                     if corrected_total:
                         did_you_mean = corrected
-        return SearchPage(did_you_mean=did_you_mean, answer=self._answer(hits, page), redirect=redirect,
+        return SearchPage(did_you_mean=did_you_mean, answer=self._answer(searcher, hits, page), redirect=redirect,
                           query=query, total=total, page=page, per_page=per_page, results=hits, facets=facets,
                           filters=filters, sort=sort, terms=terms, fallback=fallback, notice=notice,
                           expansions=plan.expansions(), converted=plan.converted_from_traditional,
                           case_number=case_hit["case_number"] if case_hit is not None else None,
                           cause_tree=self.causes.tree(dict(facets.get("cause", []))))
 
-    def _answer(self, hits: list[Hit], page: int) -> dict[str, Any] | None:
-        """Return the answer card: the guide, its summary and its checklist (pages and API show the same)."""
+    def _answer(self, searcher: Searcher, hits: list[Hit], page: int) -> dict[str, Any] | None:
+        """Return the answer card: the guide, its summary and its checklist (pages and API show the same).
+
+        Read through the search's own searcher: asking self.searcher() mid-search would close it
+        if a build finished meanwhile (ReaderClosed under rebuilds).
+        """
         card = answer_card(hits, page)
-        stored = self.get_entry(card["id"]) if card else None
+        stored = searcher.document(id=card["id"], kind="entry") if card else None
         if card is None or stored is None:
             return card
         markdown = stored.get("markdown") or ""
-        heading, items = checklist(markdown, self._titles(markdown))
-        meta = stored["meta"]
+        heading, items = checklist(markdown, self._titles(searcher, markdown))
+        meta = json.loads(stored.get("meta") or "{}")
         return dict(card, summary=meta.get("summary"), summary_en=meta.get("summary_en"),
                     checklist_heading=heading or None, checklist=items)
 
-    def _titles(self, markdown: str) -> dict[str, str]:
+    def _titles(self, searcher: Searcher, markdown: str) -> dict[str, str]:
         """Return the titles of the entries that ``[[links]]`` in ``markdown`` name, by id."""
-        searcher = self.searcher()
         titles = {}
         for entry_id in linked_ids(markdown):
             fields = searcher.document(id=entry_id, kind="entry")
@@ -736,9 +741,9 @@ class SearchIndex:
             snippet = ""
             for name in ("body", "summary", "title"):
                 text = hit.get(name)
-                if name == "body" and hit.get("markdown"):
+                if name == "body" and text and hit.get("markdown"):
                     # The running text: headings and table rows are noise inside a snippet.
-                    text = prose_text(hit["markdown"], self._titles(hit["markdown"]))
+                    text = prose_text(hit["markdown"], self._titles(results.searcher, hit["markdown"]))
                 if text:
                     field = results.searcher.schema[name]
                     words = {field.from_bytes(term) for _f, term in results.query_terms(expand=True, fieldname=name)}
@@ -836,7 +841,7 @@ class SearchIndex:
         """Return the laws no longer in force (content/_data/repealed.yaml, copied into the build): short title -> details."""
         path = self._build / "repealed.yaml" if self._build else None
         stamp = _mtime_ns(path)
-        if getattr(self, "_repealed_stamp", None) != (path, stamp):
+        if self._repealed_stamp != (path, stamp):
             data = yaml.safe_load(path.read_text(encoding="utf-8")) if stamp is not None and path else None
             laws = (data or {}).get("repealed") or {}
             self._repealed = {law_short_title(str(k)): {key: str(value) for key, value in (v or {}).items()} for k, v in laws.items()}
