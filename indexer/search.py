@@ -726,6 +726,8 @@ class SearchIndex:
             counts = [(str(value), count) for value, count in view.counts(counted, name)
                       if value not in (None, "", b"") and not (name == "year" and not 1900 <= int(value) <= 2100)]
             counts.sort(key=lambda item: (-item[1], item[0]))
+            if name == "year":
+                counts.sort(key=lambda item: item[0], reverse=True)  # years read newest first, as a time line
             if counts:
                 out[name] = counts
         return out

@@ -94,6 +94,7 @@ def test_year_facet_counts_decision_years_of_rulings_only(content_search) -> Non
     page = content_search.search("合同")
     years = counts(page, "year")
     assert years and sum(years.values()) <= counts(page, "type")["ruling"]
+    assert [year for year, _n in page.facets["year"]] == sorted(years, reverse=True)
     in_2021 = content_search.search("合同", filters={"year": "2021"}, per_page=50)
     assert in_2021.total == years["2021"]
     assert {hit.type for hit in in_2021.results} == {"ruling"}

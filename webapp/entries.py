@@ -116,7 +116,7 @@ def cited_beside_articles(html: str, cited_by: dict[str, list[dict[str, Any]]]) 
         return html
     starts = [(m.start(), m.group(1)) for m in ARTICLE_START.finditer(html)]
     pieces, last = [], 0
-    for i, (start, label) in enumerate(starts):
+    for i, (_start, label) in enumerate(starts):
         hits = cited_by.get(label)
         if not hits:
             continue
