@@ -141,10 +141,8 @@ AXE_PAGES = {
 }
 
 
-@pytest.mark.parametrize("name", list(AXE_PAGES))
-def test_axe_finds_no_serious_or_critical_violations(page, server: str, name: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(server + AXE_PAGES[name])
-    page.wait_for_load_state("load")
+def serious_violations(page) -> list[dict]:  # type: ignore[no-untyped-def]
+    """Run axe-core in the page; return its serious and critical violations with their targets."""
     # Evaluated through the DevTools protocol: the page's strict CSP (no inline script) still holds.
     page.evaluate(AXE.read_text(encoding="utf-8"))
     violations = page.evaluate("""async () => {
@@ -152,9 +150,32 @@ def test_axe_finds_no_serious_or_critical_violations(page, server: str, name: st
         return result.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
                                             targets: v.nodes.map(n => n.target.join(' ')).slice(0, 5)}));
     }""")
-    serious = [v for v in violations if v["impact"] in ("serious", "critical")]
-    assert serious == [], "\n".join(f"{v['impact']} {v['id']}: {v['help']} at {v['targets']}" for v in serious)
+    return [v for v in violations if v["impact"] in ("serious", "critical")]
+
+
+def report(violations: list[dict]) -> str:
+    return "\n".join(f"{v['impact']} {v['id']}: {v['help']} at {v['targets']}" for v in violations)
+
+
+@pytest.mark.parametrize("name", list(AXE_PAGES))
+def test_axe_finds_no_serious_or_critical_violations(page, server: str, name: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(server + AXE_PAGES[name])
+    page.wait_for_load_state("load")
+    serious = serious_violations(page)
+    assert serious == [], report(serious)
     assert page.errors == []
+
+
+def test_axe_at_phone_width_with_suggestions_open(phone, server: str) -> None:  # type: ignore[no-untyped-def]
+    phone.goto(server + AXE_PAGES["search"])
+    box = phone.locator("input[name=q]")
+    box.fill("")
+    box.press_sequentially("举证", delay=50)
+    phone.locator("#search-suggestions [role=option]").first.wait_for()
+    box.press("ArrowDown")
+    serious = serious_violations(phone)
+    assert serious == [], report(serious)
+    assert phone.errors == []
 
 
 def test_search_box_suggests_and_a_suggestion_is_picked_with_the_keyboard(page, server: str) -> None:  # type: ignore[no-untyped-def]
