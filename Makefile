@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 DEB_PACKAGES = chromium poppler-utils fonts-noto-cjk
 
-.PHONY: models bench-relevance run test deps install install-test index check bench clean translations preview serve
+.PHONY: models bench-relevance run test deps install install-test index check bench clean translations preview serve axe-update
 
 # Running needs only the package; the test extras (playwright, schemathesis, hypothesis) are
 # installed by `make test` alone.
@@ -93,3 +93,11 @@ bench-relevance: install
 	$(BIN)/pip install -q -e '.[bench]'
 	$(BIN)/python -m bench.stard --update-doc
 	$(BIN)/python -m bench.relevance --reuse --systems ours,bm25 --update-doc
+
+# The accessibility tests inject axe-core, vendored in tests/vendor/axe-core/ so that `make test`
+# needs neither Node nor the network (see its README). Refresh it from npm: make axe-update AXE_VERSION=4.x.y
+AXE_VERSION ?= 4.14.1
+axe-update:
+	@tmp=$$(mktemp -d) && cd $$tmp && npm pack -q axe-core@$(AXE_VERSION) >/dev/null && tar xzf axe-core-$(AXE_VERSION).tgz && \
+	  cp package/axe.min.js package/LICENSE $(CURDIR)/tests/vendor/axe-core/ && rm -rf $$tmp && \
+	  sha256sum $(CURDIR)/tests/vendor/axe-core/axe.min.js

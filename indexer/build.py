@@ -94,10 +94,13 @@ def dictionary_files(content_dirs: list[Path]) -> list[Path]:
 
 
 def copy_query_data(content_dirs: list[Path], build: Path) -> None:
-    """Copy the editors' synonyms and glossary into the build, so search uses what it was built with."""
+    """Copy the editors' synonyms, glossary and vocabularies into the build, so search uses what it was built with.
+
+    repealed.yaml too: entry pages mark citations of repealed laws (已废止).
+    """
     from indexer.query import GLOSSARY_FILE, SYNONYMS_FILE
 
-    for name in (SYNONYMS_FILE, GLOSSARY_FILE, "causes.yaml", "courts.yaml"):
+    for name in (SYNONYMS_FILE, GLOSSARY_FILE, "causes.yaml", "courts.yaml", "repealed.yaml"):
         for root in content_dirs:
             source = root / "_data" / name
             if source.is_file():

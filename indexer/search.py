@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import yaml
 from whoosh import highlight, qparser, sorting
 from whoosh import query as wq
 from whoosh.analysis import StemmingAnalyzer
@@ -31,7 +32,8 @@ from indexer.ranking import GUIDE_TAG, LearnedRanker, asks_what_to_prove, topic_
 from indexer.schema import FACET_FIELDS, RANK_FIELDS
 from indexer.suggest import VOCABULARY_FILE, Suggestion, Vocabulary
 from kb.casenumber import find_case_numbers
-from kb.render import entry_url
+from kb.links import short_title as law_short_title
+from kb.render import checklist, entry_url, linked_ids, prose_text
 from kb.vocabulary import CauseTree
 
 MAX_QUERY_CHARS = 1000
@@ -44,6 +46,7 @@ RERANK_DEPTH = 200
 MAX_QUERY_GROUPS = 16  # a paragraph of facts (more words than this) keeps its most informative words
 PARAGRAPH_CHARS = 80
 ARTICLES_PER_STATUTE = 3  # articles of one statute among the leading results, before the others
+MAX_FILTER_VALUES = 20  # values of one facet chosen at once
 FACET_CACHE_SIZE = 512  # facet counts kept per process (a few KB each)  # a query longer than this is a paragraph of facts, not a question  # candidates re-ranked for authority, versions and near-duplicates
 # A national law outranks a regulation or local rule that restates it (multipliers on BM25).
 LEVEL_WEIGHT = {"法律": 1.0, "司法解释": 0.95, "行政法规": 0.9, "部门规章": 0.8, "地方性法规": 0.6}
@@ -87,12 +90,17 @@ class Hit:
     holding: str | None = None
     reference: str | None = None  # rulings: 应当参照 (guiding case) or 可以参考
     superseded: bool = False
+    updated: str | None = None  # when the entry's file last changed (ISO time), for feeds
     others: list[dict[str, str]] = field(default_factory=list)  # collapsed copies: versions, restatements
     tags: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the hit as JSON-ready values, without empty fields."""
-        return {k: v for k, v in asdict(self).items() if v not in (None, "", [], False)}
+        """Return the hit as JSON-ready values, without empty fields; rulings say ``follow`` and ``tier`` as /api/similar does."""
+        data = {k: v for k, v in asdict(self).items() if v not in (None, "", [], False)}
+        if self.type == "ruling":
+            data["follow"] = self.reference
+            data["tier"] = self.authority if self.authority in AUTHORITY_TIERS else "其他"
+        return data
 
 
 @dataclass
@@ -105,7 +113,7 @@ class SearchPage:
     per_page: int
     results: list[Hit]
     facets: dict[str, list[tuple[str, int]]]
-    filters: dict[str, str]
+    filters: dict[str, str | list[str]]  # one value, or several of one facet (any of them)
     sort: str = "relevance"
     terms: list[str] = field(default_factory=list)
     fallback: bool = False
@@ -116,6 +124,11 @@ class SearchPage:
     cause_tree: list[dict[str, Any]] = field(default_factory=list)
     did_you_mean: str | None = None
     answer: dict[str, Any] | None = None
+    redirect: str | None = None  # the query is a case number: the ruling's page, where the UI goes at once
+
+    def selected(self, name: str) -> list[str]:
+        """Return the values chosen for the filter ``name`` (none, one or several)."""
+        return filter_values(self.filters.get(name))
 
     @property
     def pages(self) -> int:
@@ -144,6 +157,7 @@ class SearchPage:
             "cause_tree": self.cause_tree,
             "did_you_mean": self.did_you_mean,
             "answer": self.answer,
+            "redirect": self.redirect,
         }
 
 
@@ -155,6 +169,27 @@ def clean_query(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+def filter_values(value: str | list[str] | None) -> list[str]:
+    """Return a filter's values as a list: a filter holds one value or several (any of them matches)."""
+    if value in (None, ""):
+        return []
+    return [value] if isinstance(value, str) else [v for v in value if v]
+
+
+def clean_filters(filters: dict[str, Any] | None) -> dict[str, str | list[str]]:
+    """Return the filters without empty values, a single value as a string, several as a list; check the names."""
+    cleaned: dict[str, str | list[str]] = {}
+    for name, value in (filters or {}).items():
+        if name not in FILTER_FIELDS:
+            raise QueryError(f"unknown filter '{name}'. Use one of: {', '.join(FILTER_FIELDS)}.")
+        values = list(dict.fromkeys(str(v) for v in filter_values(value)))
+        if len(values) > MAX_FILTER_VALUES:
+            raise QueryError(f"{name} has {len(values)} values; the limit is {MAX_FILTER_VALUES}.")
+        if values:
+            cleaned[name] = values[0] if len(values) == 1 else values
+    return cleaned
+
+
 def check_paging(page: int, per_page: int) -> None:
     """Raise QueryError for a page or page size out of range."""
     if not 1 <= per_page <= MAX_PER_PAGE:
@@ -164,6 +199,7 @@ def check_paging(page: int, per_page: int) -> None:
 
 
 ENTRY_ONLY = wq.Term("kind", "entry")
+RULINGS_ONLY = wq.Term("type", "ruling")
 
 
 def field_query(term: str, boost: float = 1.0) -> wq.Query:
@@ -252,10 +288,14 @@ def _mtime_ns(path: Path | None) -> int | None:
         return None
 
 
-def _rfc3339(value: str | None) -> str:
-    """Return an Atom timestamp for an ISO date or datetime (midnight UTC for a bare date)."""
+def rfc3339(value: str | None) -> str:
+    """Return an Atom timestamp for an ISO date or datetime (midnight UTC for a bare date, the 1st for a month or year)."""
     if not value:
         return "1970-01-01T00:00:00Z"
+    if re.fullmatch(r"\d{4}", value):
+        value += "-01-01"
+    elif re.fullmatch(r"\d{4}-\d{2}", value):
+        value += "-01"
     if "T" not in value:
         value = value + "T00:00:00"
     parsed = dt.datetime.fromisoformat(value)
@@ -273,6 +313,16 @@ def answer_card(hits: list[Hit], page: int) -> dict[str, Any] | None:
         if hit.type == "guideline" and hit.kind == "entry" and (hit.score or 0.0) >= 0.6 * best:
             return {"id": hit.id, "title": hit.title, "url": hit.url}
     return None
+
+
+def newest_first(searcher: Searcher) -> sorting.FacetType:
+    """Return the date order (search with reverse=True) that puts undated documents last, not first.
+
+    Whoosh gives a document without a date the column's default, the largest number there is,
+    so a plain reversed date sort listed the undated rulings before the newest.
+    """
+    missing = searcher.schema["date"].column_type.default_value()
+    return sorting.TranslateFacet(lambda value: -1 if value is None or value == missing else value, sorting.FieldFacet("date"))
 
 
 class Candidate(dict):
@@ -332,6 +382,8 @@ class SearchIndex:
         self._local = threading.local()
         self._facet_cache: dict[tuple, dict[str, list[tuple[str, int]]]] = {}
         self._filter_cache: dict[tuple, np.ndarray] = {}
+        self._repealed: dict[str, dict[str, str]] = {}
+        self._repealed_stamp: tuple | None = None
         self._arrays = PostingArrays()
         self._build: Path | None = None
         self._ix = None
@@ -407,12 +459,9 @@ class SearchIndex:
         if sort not in SORTS:
             raise QueryError(f"sort must be one of: {', '.join(SORTS)}.")
         query = clean_query(query)
-        filters = {k: v for k, v in (filters or {}).items() if v not in (None, "")}
-        for name in filters:
-            if name not in FILTER_FIELDS:
-                raise QueryError(f"unknown filter '{name}'. Use one of: {', '.join(FILTER_FIELDS)}.")
+        filters = clean_filters(filters)
         searcher = self.searcher()
-        plan, main, case_hit = self._main_query(searcher, query, syntax)
+        plan, main, case_hit, redirect = self._main_query(searcher, query, syntax)
         terms = plan.terms
         # The learned ranking was trained on Chinese questions: an English one (glossary words in
         # Chinese beside English words) is ordered as before it, by level-weighted BM25F.
@@ -439,7 +488,7 @@ class SearchIndex:
                 hits = [h for h in hits if h.id != guide["id"]]
                 hits.insert(0, found or self._hit_from_fields(guide, score=0.0, snippet=""))
                 hits = hits[:per_page]
-        facets = self._facets(searcher, main, flt, matched)
+        facets = self._facets(searcher, main, filters, matched)
         # len(Results) ignores the filter; the unscored facet pass counts exactly what matched.
         total = facets.pop("_total")[0][1] + (1 if case_hit is not None and total == 0 else 0)
         did_you_mean = None
@@ -453,20 +502,46 @@ class SearchIndex:
                     _r, _g, corrected_total, _m = self._run(searcher, self._text_query(corrected_plan.groups), flt, 1, 1, "relevance")
                     if corrected_total:
                         did_you_mean = corrected
-        return SearchPage(did_you_mean=did_you_mean, answer=answer_card(hits, page),
+        return SearchPage(did_you_mean=did_you_mean, answer=self._answer(searcher, hits, page), redirect=redirect,
                           query=query, total=total, page=page, per_page=per_page, results=hits, facets=facets,
                           filters=filters, sort=sort, terms=terms, fallback=fallback, notice=notice,
                           expansions=plan.expansions(), converted=plan.converted_from_traditional,
                           case_number=case_hit["case_number"] if case_hit is not None else None,
                           cause_tree=self.causes.tree(dict(facets.get("cause", []))))
 
+    def _answer(self, searcher: Searcher, hits: list[Hit], page: int) -> dict[str, Any] | None:
+        """Return the answer card: the guide, its summary and its checklist (pages and API show the same).
+
+        Read through the search's own searcher: asking self.searcher() mid-search would close it
+        if a build finished meanwhile (ReaderClosed under rebuilds).
+        """
+        card = answer_card(hits, page)
+        stored = searcher.document(id=card["id"], kind="entry") if card else None
+        if card is None or stored is None:
+            return card
+        markdown = stored.get("markdown") or ""
+        heading, items = checklist(markdown, self._titles(searcher, markdown))
+        meta = json.loads(stored.get("meta") or "{}")
+        return dict(card, summary=meta.get("summary"), summary_en=meta.get("summary_en"),
+                    checklist_heading=heading or None, checklist=items)
+
+    def _titles(self, searcher: Searcher, markdown: str) -> dict[str, str]:
+        """Return the titles of the entries that ``[[links]]`` in ``markdown`` name, by id."""
+        titles = {}
+        for entry_id in linked_ids(markdown):
+            fields = searcher.document(id=entry_id, kind="entry")
+            if fields:
+                titles[entry_id] = fields.get("title", "")
+        return titles
+
     def _main_query(self, searcher: Searcher, query: str, syntax: bool,
-                    ranker: LearnedRanker | None = None) -> tuple[QueryPlan, wq.Query, Any]:
-        """Return what the search understood, the query to run, and the ruling a case number names."""
+                    ranker: LearnedRanker | None = None) -> tuple[QueryPlan, wq.Query, Any, str | None]:
+        """Return what the search understood, the query to run, the ruling a case number names, and its page if the query is only that."""
         ranker = ranker or self.ranker
         plan = understand(query, self.thesaurus) if not syntax else QueryPlan(query, [])
         case_numbers = find_case_numbers(query)
         case_hit = None
+        redirect = None
         if case_numbers:
             case_hit = searcher.document(case_number=case_numbers[0], kind="entry")
         if syntax:
@@ -484,6 +559,8 @@ class SearchIndex:
                 raise QueryError("the query has operators but nothing to search for. Add a word, or search without syntax=1.")
         elif case_hit is not None and not [t for t in plan.terms if not re.search(r"\d|京|号|初|终", t)]:
             main = wq.Term("case_number", case_numbers[0])
+            redirect = entry_url(case_hit["id"])
+            redirect = entry_url(case_hit["id"])
         elif not plan.groups:
             main = wq.Every() if not query else wq.NullQuery
         else:
@@ -496,7 +573,7 @@ class SearchIndex:
                 main = self._text_query(plan.groups)
         if not syntax and plan.groups and ranker is not None and case_hit is None:
             main = self._expand(main, plan, ranker)
-        return plan, main, case_hit
+        return plan, main, case_hit, redirect
 
     def _expand(self, main: wq.Query, plan: QueryPlan, ranker: LearnedRanker) -> wq.Query:
         """Add the learned expansion words (indexer/ranking.py): more documents for a question of 3+ words, more score otherwise."""
@@ -570,24 +647,32 @@ class SearchIndex:
             main = wq.AndMaybe(main, wq.Or([group_query(g) for g in optional]))
         return main
 
-    def _filter_query(self, filters: dict[str, str]) -> wq.Query | None:
+    def _filter_query(self, filters: dict[str, str | list[str]]) -> wq.Query | None:
+        """Return the filter: any of the values chosen within a facet, every facet (disjunctive facets)."""
         parts: list[wq.Query] = []
-        for name, value in filters.items():
+        for name, value in sorted(filters.items()):
+            terms = [term for v in filter_values(value) for term in self._filter_terms(name, v)]
             if name == "year":
-                try:
-                    parts.append(wq.Term("year", int(value)))
-                except ValueError:
-                    raise QueryError(f"year must be a number, not '{value}'.") from None
-            elif name == "statute":
-                parts.append(wq.Term("statutes", value))
-            elif name == "tags":
-                parts.append(wq.Term("tags", value.lower()))
-            elif name == "cause":
-                # A cause includes the causes below it in the tree (合同纠纷 -> 网络服务合同纠纷).
-                parts.append(wq.Or([wq.Term("cause", c) for c in sorted(self.causes.descendants(value))]))
+                # The decision year of rulings: a statute's version year is another thing (2021: 502 for 合同).
+                parts.append(wq.And([RULINGS_ONLY, wq.Or(terms)]))
             else:
-                parts.append(wq.Term(name, value))
+                parts.append(terms[0] if len(terms) == 1 else wq.Or(terms))
         return wq.And(parts) if parts else None
+
+    def _filter_terms(self, name: str, value: str) -> list[wq.Query]:
+        if name == "year":
+            try:
+                return [wq.Term("year", int(value))]
+            except ValueError:
+                raise QueryError(f"year must be a number, not '{value}'.") from None
+        if name == "statute":
+            return [wq.Term("statutes", value)]
+        if name == "tags":
+            return [wq.Term("tags", value.lower())]
+        if name == "cause":
+            # A cause includes the causes below it in the tree (合同纠纷 -> 网络服务合同纠纷).
+            return [wq.Term("cause", c) for c in sorted(self.causes.descendants(value))]
+        return [wq.Term(name, value)]
 
     def _run(self, searcher: Searcher, main: wq.Query, flt: wq.Query | None, page: int, per_page: int, sort: str,
              terms: list[str] | None = None):
@@ -616,7 +701,7 @@ class SearchIndex:
                 main, allowed = wq.NullQuery, None  # Whoosh reads an empty filter set as no filter at all
             kwargs: dict[str, Any] = {"limit": depth, "filter": allowed}
             if sort == "date":
-                kwargs["sortedby"] = sorting.FieldFacet("date", reverse=True)
+                kwargs["sortedby"], kwargs["reverse"] = newest_first(searcher), True
             results = searcher.search(main, **kwargs)
         # iter(): list(results) would call len(results), which re-runs the whole query to count it.
         found = self._candidates(searcher, view, list(iter(results)))
@@ -655,7 +740,7 @@ class SearchIndex:
     def training_candidates(self, query: str, ranker: LearnedRanker) -> tuple[list[Any], np.ndarray]:
         """Return a question's first-stage candidates under ``ranker``'s expansions, and their features (for training)."""
         searcher = self.searcher()
-        plan, main, _case_hit = self._main_query(searcher, clean_query(query), False, ranker)
+        plan, main, _case_hit, _redirect = self._main_query(searcher, clean_query(query), False, ranker)
         view = self.view(searcher)
         try:
             ids, scores = view.scored(main)
@@ -679,12 +764,14 @@ class SearchIndex:
         if sort == "precedent":
             this_year = dt.date.today().year
 
-            def precedent_key(hit: Any) -> tuple[int, int, float]:
+            def precedent_key(hit: Any) -> tuple[int, int, int, float]:
+                # Precedent research is over rulings: guidelines and statutes follow them, whatever their score.
+                ruling = 0 if (hit.get("type") or hit.hit.get("type")) == "ruling" else 1
                 authority = hit.get("authority") or ""
                 tier = AUTHORITY_TIERS.index(authority) if authority in AUTHORITY_TIERS else len(AUTHORITY_TIERS)
                 year = hit.get("year") or 0
                 recent = 0 if year and this_year - year < RECENT_YEARS else 1
-                return (tier, recent, -(hit.score or 0.0))
+                return (ruling, tier, recent, -(hit.score or 0.0))
 
             return sorted(hits, key=precedent_key)
 
@@ -710,7 +797,7 @@ class SearchIndex:
         articles = iter([hits[i] for i in order if hits[i].get("kind") == "article"])
         return [hit if hit.get("kind") != "article" else next(articles) for hit in first_stage]
 
-    def _facets(self, searcher: Searcher, main: wq.Query, flt: wq.Query | None,
+    def _facets(self, searcher: Searcher, main: wq.Query, filters: dict[str, str | list[str]],
                 matched: np.ndarray | None = None) -> dict[str, list[tuple[str, int]]]:
         """Return facet counts (and the exact total), cached per query, filter and index state.
 
@@ -719,29 +806,43 @@ class SearchIndex:
         generation number, which a searcher still on the previous build could share with the new
         one (a full rebuild restarts the numbering), caching its counts under the new build's name.
         """
-        key = (self.view(searcher).key, repr(main), repr(flt))
+        key = (self.view(searcher).key, repr(main), repr(sorted(filters.items())))
         with self._lock:
             cached = self._facet_cache.get(key)
         if cached is not None:
             return {name: list(counts) for name, counts in cached.items()}
-        counts = self._count_facets(searcher, main, flt, matched)
+        counts = self._count_facets(searcher, main, filters, matched)
         with self._lock:
             if len(self._facet_cache) >= FACET_CACHE_SIZE:
                 self._facet_cache.pop(next(iter(self._facet_cache)))
             self._facet_cache[key] = counts
         return {name: list(values) for name, values in counts.items()}
 
-    def _count_facets(self, searcher: Searcher, main: wq.Query, flt: wq.Query | None,
+    def _count_facets(self, searcher: Searcher, main: wq.Query, filters: dict[str, str | list[str]],
                       matched: np.ndarray | None = None) -> dict[str, list[tuple[str, int]]]:
+        """Count each facet's values with the other facets' filters applied but not its own.
+
+        Disjunctive facets, as 中国裁判文书网 has them: after choosing 裁判 the other types keep
+        their counts, and choosing one more widens the results (any value within a facet, every facet).
+        The year facet counts the decision years of rulings only. ``matched``: the documents the
+        search scored (query and filters), when it has them.
+        """
         # Numpy over posting arrays (indexer/docsets.py): Whoosh's unscored pass stepped through
         # every match once per facet, most of a common query's time at scale.
         view = self.view(searcher)
-        docs = matched if matched is not None else self._docs(view, main, flt)
+        docs = matched if matched is not None else self._docs(view, main, self._filter_query(filters))
         out: dict[str, list[tuple[str, int]]] = {"_total": [("", int(len(docs)))]}
         for name in FACET_FIELDS:
-            counts = [(str(value), count) for value, count in view.counts(docs, name)
+            counted = docs
+            if name in filters:
+                counted = self._docs(view, main, self._filter_query({k: v for k, v in filters.items() if k != name}))
+            if name == "year":
+                counted = np.intersect1d(counted, self._filter_docs(view, RULINGS_ONLY), assume_unique=True)
+            counts = [(str(value), count) for value, count in view.counts(counted, name)
                       if value not in (None, "", b"") and not (name == "year" and not 1900 <= int(value) <= 2100)]
             counts.sort(key=lambda item: (-item[1], item[0]))
+            if name == "year":
+                counts.sort(key=lambda item: item[0], reverse=True)  # years read newest first, as a time line
             if counts:
                 out[name] = counts
         return out
@@ -757,6 +858,9 @@ class SearchIndex:
             snippet = ""
             for name in ("body", "summary", "title"):
                 text = hit.get(name)
+                if name == "body" and text and hit.get("markdown"):
+                    # The running text: headings and table rows are noise inside a snippet.
+                    text = prose_text(hit["markdown"], self._titles(results.searcher, hit["markdown"]))
                 if text:
                     field = results.searcher.schema[name]
                     words = {field.from_bytes(term) for _f, term in results.query_terms(expand=True, fieldname=name)}
@@ -804,7 +908,7 @@ class SearchIndex:
             cause=fields.get("cause") or None, procedure=fields.get("procedure") or None,
             authority=fields.get("authority") or None, treatment=fields.get("treatment") or None,
             source_file=fields.get("source_file") or None, version_on=fields.get("version_on") or None,
-            tags=[t for t in (fields.get("tags") or "").split(",") if t],
+            tags=[t for t in (fields.get("tags") or "").split(",") if t], updated=fields.get("updated") or None,
         )
 
     # -- entries --------------------------------------------------------------------------
@@ -831,6 +935,35 @@ class SearchIndex:
         results = searcher.search(wq.And([wq.Term("statutes", key), wq.Term("kind", "entry"), wq.Not(wq.Term("type", "statute"))]),
                                   limit=limit, sortedby=sorting.FieldFacet("date", reverse=True))
         return [self._hit_from_fields(hit.fields(), score=0.0, snippet="") for hit in results]
+
+    def cited_by_law(self, short_title: str) -> dict[str, list[Hit]]:
+        """Return the rulings and guidelines citing each article of a law, by article ('第十七条'), in one query.
+
+        One search per law, not one per article: the 民法典 page asked 1,260 questions.
+        """
+        searcher = self.searcher()
+        prefix = short_title + "#"
+        results = searcher.search(wq.And([wq.Prefix("statutes", prefix), ENTRY_ONLY, wq.Not(wq.Term("type", "statute"))]),
+                                  limit=None, sortedby=newest_first(searcher), reverse=True)
+        by_article: dict[str, list[Hit]] = {}
+        for hit in results:
+            fields = hit.fields()
+            found = self._hit_from_fields(fields, score=0.0, snippet="")
+            for key in dict.fromkeys((fields.get("statutes") or "").split(",")):
+                if key.startswith(prefix):
+                    by_article.setdefault(key[len(prefix):], []).append(found)
+        return by_article
+
+    def repealed_laws(self) -> dict[str, dict[str, str]]:
+        """Return the laws no longer in force (content/_data/repealed.yaml, copied into the build): short title -> details."""
+        path = self._build / "repealed.yaml" if self._build else None
+        stamp = _mtime_ns(path)
+        if self._repealed_stamp != (path, stamp):
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) if stamp is not None and path else None
+            laws = (data or {}).get("repealed") or {}
+            self._repealed = {law_short_title(str(k)): {key: str(value) for key, value in (v or {}).items()} for k, v in laws.items()}
+            self._repealed_stamp = (path, stamp)
+        return self._repealed
 
     def backlinks(self, entry_id: str, limit: int = 100) -> list[Hit]:
         """Return the entries that link to ``entry_id`` through [[links]] or ``related``."""
@@ -865,7 +998,7 @@ class SearchIndex:
             meta = json.loads(fields.get("meta") or "{}")
             items.append({"id": fields["id"], "title": fields.get("title", ""), "type": fields.get("type"),
                           "url": entry_url(fields["id"]), "summary": meta.get("summary"),
-                          "updated": _rfc3339(updated)})
+                          "updated": rfc3339(updated)})
         items.sort(key=lambda e: e["updated"], reverse=True)
         return items[:limit]
 

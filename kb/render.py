@@ -128,15 +128,28 @@ def render_markdown(text: str, *, link_entry: EntryLinker | None = None,
     if article_anchors:
         html = ARTICLE_PARAGRAPH.sub(lambda m: f'<p id="{m.group(1)}" class="article">{m.group(1)}{m.group(2)}', html)
     html = TASK_ITEM.sub(lambda m: '<li class="task"><input type="checkbox" disabled' + (" checked" if m.group(1) != " " else "") + "> ", html)
-    return sanitize(html)
+    return wrap_tables(sanitize(html))
+
+
+def wrap_tables(html: str) -> str:
+    """Put each table in a region that scrolls sideways, so a wide table on a phone scrolls instead of squeezing.
+
+    After sanitising (nh3 would drop the attributes); the region is focusable so that keyboard
+    users can scroll it too (axe: scrollable-region-focusable).
+    """
+    return html.replace("<table>", '<div class="table-wrap" tabindex="0" role="region" aria-label="表格"><table>').replace("</table>", "</table></div>")
 
 
 CHECKLIST_HEADING = re.compile(r"^#{2,4}\s*(.*(?:清单|checklist).*)$", re.I | re.M)
 LIST_ITEM = re.compile(r"^\s*(?:\d+[.、)]|[-*+])\s+(?:\[[ xX]\]\s*)?(.+)$")
 
 
-def checklist(text: str) -> tuple[str, list[str]]:
-    """Return the heading and items of the first section titled 清单/checklist, as plain text."""
+def checklist(text: str, titles: Mapping[str, str] | None = None) -> tuple[str, list[str]]:
+    """Return the heading and items of the first section titled 清单/checklist, as plain text.
+
+    ``titles`` maps entry ids to titles, so an unlabelled ``[[id]]`` keeps its words ("可参考
+    网络购物合同纠纷举证指南中的举证清单", not "可参考中的举证清单").
+    """
     match = CHECKLIST_HEADING.search(text)
     if not match:
         return "", []
@@ -146,5 +159,23 @@ def checklist(text: str) -> tuple[str, list[str]]:
             break
         item = LIST_ITEM.match(line)
         if item:
-            items.append(plain_text(item.group(1)))
+            items.append(plain_text(item.group(1), titles))
     return match.group(1).strip(), items
+
+
+def linked_ids(text: str) -> list[str]:
+    """Return the entry ids that ``[[links]]`` in ``text`` point to, in order, without repeats."""
+    return list(dict.fromkeys(m.group(1).strip() for m in WIKI_LINK.finditer(text)))
+
+
+HEADING_LINE = re.compile(r"^\s{0,3}#{1,6}\s.*$", re.M)
+TABLE_LINE = re.compile(r"^\s*\|.*$", re.M)
+
+
+def prose_text(text: str, titles: Mapping[str, str] | None = None) -> str:
+    """Return the running text of Markdown for snippets: plain text without headings and tables.
+
+    A snippet is read as a sentence: a section heading ("相关", "法律依据") or a table row cut
+    into cells reads as noise in the middle of one.
+    """
+    return plain_text(TABLE_LINE.sub("", HEADING_LINE.sub("", text)), titles)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -104,7 +105,9 @@ def test_backlinks_and_cited_by(client) -> None:  # type: ignore[no-untyped-def]
     assert statute["articles"] == ["第五十五条", "第五十六条"]
     assert sorted(h["id"] for h in statute["cited_by"]["第五十五条"]) == ["haoping", "renamed"]
     page = client.get("/entries/xiaobao").get_data(as_text=True)
-    assert 'id="第五十五条"' in page and "引用本法条的条目" in page
+    # Beside the article it cites, not at the bottom of the law.
+    assert 'id="第五十五条"' in page and "引用第五十五条的条目（2）" in page
+    assert page.index('id="第五十五条"') < page.index("引用第五十五条的条目（2）") < page.index('id="第五十六条"')
 
 
 def test_alias_redirects_with_301(client) -> None:  # type: ignore[no-untyped-def]
@@ -122,8 +125,10 @@ def test_unknown_ids_are_404_and_never_reach_files(client, path) -> None:  # typ
 
 def test_hostile_entry_is_sanitised(client) -> None:  # type: ignore[no-untyped-def]
     html = client.get("/entries/hostile").get_data(as_text=True).lower()
-    assert html.count("<script") == 1  # the site's own app.js only
-    assert 'src="/static/app.js"' in html
+    # The site's own scripts only: app.js and suggest.js, each an empty element with a src.
+    assert re.findall(r"<script[^>]*>[^<]*</script>", html) == ['<script src="/static/app.js"></script>',
+                                                                 '<script src="/static/suggest.js"></script>']
+    assert html.count("<script") == 2
     for bad in ("onerror", "onload", "onclick", "javascript:", "<svg", "<iframe"):
         assert bad not in html
 

@@ -47,6 +47,8 @@ HIT: dict[str, Any] = {
         "article": {"type": "string"},
         "source_file": {"type": "string"},
         "tags": {"type": "array", "items": {"type": "string"}},
+        "follow": {"type": "string", "enum": ["应当参照", "可以参考"], "description": "Rulings: a guiding case must be followed (应当参照), any other may be consulted."},
+        "tier": {"type": "string", "enum": ["指导性案例", "典型案例", "参考案例", "其他"], "description": "Rulings: authority tier, as in /api/similar."},
     },
 }
 
@@ -67,14 +69,18 @@ SEARCH_PAGE: dict[str, Any] = {
         "per_page": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
         "pages": {"type": "integer", "minimum": 1},
         "sort": {"type": "string", "enum": list(SORTS)},
-        "filters": {"type": "object", "additionalProperties": {"type": "string"}},
+        "filters": {"type": "object", "description": "One value, or a list when a filter was repeated (any of them matches).",
+                    "additionalProperties": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}},
         "terms": {"type": "array", "items": {"type": "string"}},
         "expansions": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
         "fallback": {"type": "boolean"},
         "notice": {"type": "string", "nullable": True},
         "case_number": {"type": "string", "nullable": True},
         "results": {"type": "array", "items": {"$ref": "#/components/schemas/Hit"}},
-        "facets": {"type": "object", "additionalProperties": {"type": "array", "items": {"$ref": "#/components/schemas/FacetCount"}}},
+        "facets": {"type": "object", "description": "Counts per facet, each counted with the other facets' filters but not its own.",
+                   "additionalProperties": {"type": "array", "items": {"$ref": "#/components/schemas/FacetCount"}}},
+        "answer": {"type": "object", "nullable": True, "description": "The guide that answers the question: id, title, url, summary, checklist."},
+        "redirect": {"type": "string", "nullable": True, "description": "The query is a case number: the path of its ruling (the search page goes there)."},
     },
 }
 
@@ -165,7 +171,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
 
 # Filters that are not free text: their own schema; every other filter is a string.
 FILTER_SCHEMAS: dict[str, dict[str, Any]] = {
-    "year": {"type": "integer", "description": "Year decided or issued, e.g. 2021."},
+    "year": {"type": "integer", "description": "Year a ruling was decided, e.g. 2021 (rulings only)."},
     "kind": {"type": "string", "description": "'entry' for whole entries, 'article' for statute articles."},
     "statute": {"type": "string", "description": "A cited article as law#article, e.g. 电子商务法#第十七条."},
     "tags": {"type": "string", "description": "One tag."},
@@ -185,7 +191,7 @@ def search_parameters() -> list[dict[str, Any]]:
                         f"Plain text (at most {MAX_QUERY_CHARS} characters); fielded Whoosh syntax only with syntax=1."),
     ]
     for name in FILTER_FIELDS:
-        params.append(query_parameter(name, FILTER_SCHEMAS.get(name, {"type": "string"}), f"Only results whose {name} is this value."))
+        params.append(query_parameter(name, FILTER_SCHEMAS.get(name, {"type": "string"}), f"Only results whose {name} is this value; repeat it for several values (any of them)."))
     params += [
         query_parameter("page", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1}, f"Page, 1 to {MAX_PAGE}."),
         query_parameter("per_page", {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": 10},

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from urllib.parse import urlencode
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 
-from kb.render import checklist
+from indexer.search import rfc3339
 from webapp import search_index
 from webapp.entries import entry_view
 from webapp.params import search_params
@@ -15,21 +16,28 @@ from webapp.params import search_params
 bp = Blueprint("pages", __name__)
 
 FACET_LABELS = {
-    "type": _l("类型"), "court": _l("法院"), "court_level": _l("法院层级"), "cause": _l("案由"), "year": _l("年份"), "procedure": _l("程序"),
+    "type": _l("类型"), "court": _l("法院"), "court_level": _l("法院层级"), "cause": _l("案由"), "year": _l("裁判年份"), "procedure": _l("程序"),
     "authority": _l("权威层级"), "level": _l("效力层级"),
 }
 TYPE_LABELS = {"ruling": _l("裁判"), "guideline": _l("指引"), "statute": _l("法条")}
 
 
-def page_url(args: dict[str, str], **changes: object) -> str:
-    """Return the search URL with ``changes`` applied to the current parameters (None removes one)."""
-    merged = {k: v for k, v in args.items() if v not in (None, "")}
+def page_url(args: Mapping[str, str], endpoint: str = "pages.search", **changes: object) -> str:
+    """Return the search URL with ``changes`` applied to the current parameters (None removes one, a list repeats one)."""
+    getlist = getattr(args, "getlist", None)
+    merged: dict[str, list[str]] = {}
+    for key in args:
+        values = getlist(key) if getlist else [args[key]]
+        merged[key] = [v for v in values if v not in (None, "")]
     for key, value in changes.items():
         if value is None:
             merged.pop(key, None)
+        elif isinstance(value, (list, tuple)):
+            merged[key] = [str(v) for v in value]
         else:
-            merged[key] = str(value)
-    return url_for("pages.search") + ("?" + urlencode(merged) if merged else "")
+            merged[key] = [str(value)]
+    pairs = [(k, v) for k, values in merged.items() for v in values]
+    return url_for(endpoint) + ("?" + urlencode(pairs) if pairs else "")
 
 
 @bp.get("/")
@@ -37,20 +45,69 @@ def page_url(args: dict[str, str], **changes: object) -> str:
 def search():  # type: ignore[no-untyped-def]
     """Show the search form, and results when there is a query or a filter."""
     params = search_params(request.args)
-    args = request.args.to_dict()
+    args = request.args
     result = None
-    answer = None
     if params["query"] or params["filters"]:
-        index = search_index(current_app)
-        result = index.search(**params)
-        if result.answer:
-            stored = index.get_entry(result.answer["id"])
-            if stored:
-                heading, items = checklist(stored.get("markdown") or "")
-                answer = dict(result.answer, summary=stored["meta"].get("summary"), summary_en=stored["meta"].get("summary_en"),
-                              checklist_heading=heading, checklist=items)
-    return render_template("search.html", result=result, answer=answer, args=args, page_url=page_url,
+        result = search_index(current_app).search(**params)
+        if result.redirect and result.redirect.startswith("/entries/") and not request.args.get("list"):
+            # A case number goes straight to its ruling (?list=1 shows the result list instead).
+            return redirect(result.redirect)
+    return render_template("search.html", result=result, answer=result.answer if result else None, args=args, page_url=page_url,
                            facet_labels=FACET_LABELS, type_labels=TYPE_LABELS)
+
+
+CSV_COLUMNS = ("rank", "id", "type", "title", "url", "case_number", "court", "date", "cause", "procedure", "authority",
+               "follow", "tier", "article", "source_file")
+
+
+@bp.get("/search.csv")
+def search_csv():  # type: ignore[no-untyped-def]
+    """Return a page of results as CSV (same parameters as the search page; per_page up to 100)."""
+    import csv
+    import io
+
+    params = search_params(request.args)
+    result = search_index(current_app).search(**params)
+    base = request.host_url.rstrip("/")
+    out = io.StringIO()
+    out.write("\ufeff")  # a BOM: Excel then reads the file as UTF-8, as Chinese users open it
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore", lineterminator="\r\n")
+    writer.writeheader()
+    first = (result.page - 1) * result.per_page + 1
+    for rank, hit in enumerate(result.results, first):
+        row = dict(hit.to_dict(), rank=rank, url=base + hit.url)
+        writer.writerow({k: csv_safe(str(row.get(k, ""))) for k in CSV_COLUMNS})
+    response = Response(out.getvalue(), mimetype="text/csv")
+    response.charset = "utf-8"
+    response.headers["Content-Disposition"] = "attachment; filename=\"search.csv\""
+    return response
+
+
+def csv_safe(value: str) -> str:
+    """Return a cell that a spreadsheet never runs as a formula (CSV injection: =, +, -, @ first)."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+@bp.get("/search.atom")
+def search_atom():  # type: ignore[no-untyped-def]
+    """Return the results of a search as an Atom feed (same parameters as the page), to follow new rulings on a question."""
+    params = search_params(request.args)
+    result = search_index(current_app).search(**params)
+    base = request.host_url.rstrip("/")
+    feed_url = base + page_url(request.args, "pages.search_atom", page=None)
+    page_link = base + page_url(request.args, page=None)
+    entries = [{"title": hit.title, "url": base + hit.url, "updated": rfc3339(hit.updated or hit.date), "type": hit.type,
+                "summary": hit.snippet, "court": hit.court, "case_number": hit.case_number} for hit in result.results]
+    updated = max((e["updated"] for e in entries), default="1970-01-01T00:00:00Z")
+    title = f"{current_app.config['SITE_NAME']}: {result.query or _l('检索结果')}"
+    xml = render_template("search_atom.xml", entries=entries, updated=updated, feed_url=feed_url, page_link=page_link, title=title)
+    return Response(xml, mimetype="application/atom+xml")
+
+
+@bp.get("/favicon.ico")
+def favicon():  # type: ignore[no-untyped-def]
+    """Serve the icon browsers ask for at the root, whatever the page links."""
+    return current_app.send_static_file("favicon.ico")
 
 
 @bp.get("/entries/<path:entry_id>")

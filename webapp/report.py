@@ -37,6 +37,7 @@ from indexer.similar import (
     search_similar,
     statute_label,
 )
+from kb import __version__
 from kb.render import entry_url, render_markdown
 from webapp import search_index
 
@@ -191,7 +192,7 @@ def parse_searches(raw: str) -> list[dict[str, Any]]:
             continue
         when = _parse_time(_clip(item.get("time"), 40))
         filters = item.get("filters") if isinstance(item.get("filters"), dict) else {}
-        filters = {k: _clip(v, 200) for k, v in filters.items() if k in FILTER_NAMES and v not in (None, "")}
+        filters = {k: _filter_value(v) for k, v in filters.items() if k in FILTER_NAMES and v not in (None, "", [])}
         total = item.get("total")
         searches.append({
             "time": when,
@@ -254,8 +255,9 @@ def build_report(index: SearchIndex, form: Mapping[str, Any], ids: list[str]) ->
         "facts": _clip(form.get("facts"), MAX_TEXT),
         "dispute": _clip(form.get("dispute"), MAX_NOTE),
         "conclusion": _clip(form.get("conclusion"), MAX_NOTE),
-        "platform": {"name": current_app.config["SITE_NAME"], "url": request.host_url,
-                     "build": index.build_name if hasattr(index, "build_name") else None, "documents": index.count()},
+        # The site and its version, as a reader of the report can name them; not the internal build id.
+        "platform": {"name": current_app.config["SITE_NAME"], "url": request.host_url, "version": __version__,
+                     "documents": index.count()},
         "searches": searches,
         "first": min(times) if times else None,
         "last": max(times) if times else None,
@@ -270,6 +272,11 @@ def _filters_text(filters: Mapping[str, str]) -> str:
 
     labels = dict(FACET_LABELS, tags=_("标签"), statute=_("法条"), kind=_("文档"), sort=_("排序"))
     return "；".join(f"{labels.get(k, k)}={v}" for k, v in filters.items())
+
+
+def _filter_value(value: Any) -> str:
+    """Return a recorded filter as text: one value, or several of one facet (type=ruling&type=guideline)."""
+    return "、".join(_clip(v, 200) for v in value[:20]) if isinstance(value, list) else _clip(value, 200)
 
 
 def _time_text(value: dt.datetime | None) -> str:
@@ -296,7 +303,7 @@ def report_markdown(report: dict[str, Any]) -> str:
     platform = report["platform"]
     lines += [f"## {_('三、检索平台')}", "",
               f"- {platform['name']}（{platform['url']}）",
-              f"- {_('索引版本')}：{platform['build'] or '-'}；{_('文档数')}：{platform['documents']}", ""]
+              f"- {_('版本')}：{platform['version']}；{_('文档数')}：{platform['documents']}", ""]
     lines += [f"## {_('四、检索方法')}", ""]
     if report["searches"]:
         for s in report["searches"]:
@@ -329,7 +336,7 @@ def report_markdown(report: dict[str, Any]) -> str:
     lines += [f"## {_('七、待决案件争议焦点')}", ""]
     if report["facts"]:
         lines += [f"{_('基本案情')}：", "", report["facts"], ""]
-    lines += [report["dispute"] or none, ""]
+    lines += [f"{_('争议焦点')}：", "", report["dispute"] or none, ""]
     lines += [f"## {_('八、类案运用情况')}", ""]
     follow = "、".join(f"{c['number']}" for c in report["follow"])
     consult = "、".join(f"{c['number']}" for c in report["consult"])
@@ -341,17 +348,136 @@ def report_markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def report_docx(report: dict[str, Any]) -> bytes:
+    """Return the report as a Word document (courts file .docx): the same eight sections of art. 8 as the HTML and PDF."""
+    import io
+
+    from docx import Document
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml.ns import qn
+    from docx.shared import Cm, Pt
+
+    none = _("（未填写）")
+    document = Document()
+    section = document.sections[0]
+    section.page_width, section.page_height = Cm(21), Cm(29.7)
+    section.top_margin = section.bottom_margin = section.right_margin = Cm(2)
+    section.left_margin = Cm(2.5)
+    for name in ("Normal", "Title", "Heading 1", "Heading 2"):
+        style = document.styles[name]
+        style.font.name = "SimSun"
+        style.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), "SimSun")
+    document.styles["Normal"].font.size = Pt(11)
+
+    def facts_table(rows: list[tuple[str, str]]) -> None:
+        table = document.add_table(rows=0, cols=2)
+        table.style = "Table Grid"
+        for label, value in rows:
+            cells = table.add_row().cells
+            cells[0].text, cells[1].text = label, value
+            cells[0].width, cells[1].width = Cm(3.5), Cm(13)
+
+    def paragraphs(text: str) -> None:
+        for block in re.split(r"\n\s*\n", text.strip()):
+            document.add_paragraph(" ".join(block.split()))
+
+    def labelled(label: str, text: str) -> None:
+        paragraph = document.add_paragraph()
+        paragraph.add_run(f"{label}：").bold = True
+        paragraph.add_run(text)
+
+    title = document.add_heading(report["title"], level=0)
+    title.alignment = WD_ALIGN_PARAGRAPH.CENTER
+
+    document.add_heading(_("一、检索主体"), level=1)
+    facts_table([(_("检索人"), report["searcher"] or none), (_("所在部门"), report["unit"] or none),
+                 (_("待决案件"), report["pending"] or none)])
+
+    document.add_heading(_("二、检索时间"), level=1)
+    rows = []
+    if report["first"]:
+        rows.append((_("检索时段"), f"{_time_text(report['first'])} — {_time_text(report['last'])}（{_('北京时间')}）"))
+    rows.append((_("报告生成"), f"{_time_text(report['generated'])}（{_('北京时间')}）"))
+    facts_table(rows)
+
+    platform = report["platform"]
+    document.add_heading(_("三、检索平台"), level=1)
+    document.add_paragraph(f"{platform['name']}（{platform['url']}）；{_('版本')}：{platform['version']}；{_('文档数')}：{platform['documents']}")
+
+    document.add_heading(_("四、检索方法"), level=1)
+    for s in report["searches"]:
+        kind = _("类案检索") if s["kind"] == "similar" else _("关键词检索")
+        parts = [f"{_time_text(s['time'])} {kind}：{s['query'] or _('（无关键词）')}"]
+        if s["filters"]:
+            parts.append(f"{_('筛选')}：{_filters_text(s['filters'])}")
+        if s["total"] is not None:
+            parts.append(_("结果 %(n)s 件", n=s["total"]))
+        document.add_paragraph("；".join(parts), style="List Number")
+    if not report["searches"]:
+        document.add_paragraph(_("本次报告未记录检索操作。"))
+
+    document.add_heading(_("五、检索结果"), level=1)
+    document.add_paragraph(_("共选取类案 %(n)s 件，按《最高人民法院关于统一法律适用加强类案检索的指导意见（试行）》第四条排序：指导性案例、典型案例、参考案例、其他，近三年优先。",
+                             n=len(report["cases"])))
+    headers = ["#", _("案件"), _("案号"), _("法院"), _("裁判日期"), _("权威层级"), _("参照或参考")]
+    widths = [Cm(0.9), Cm(4.6), Cm(3.3), Cm(2.8), Cm(2.1), Cm(1.9), Cm(1.9)]  # the court's name on one or two lines
+    table = document.add_table(rows=1, cols=len(headers))
+    table.style = "Table Grid"
+    table.autofit = False
+    for cell, header, width in zip(table.rows[0].cells, headers, widths):
+        cell.text, cell.width = header, width
+    for case in report["cases"]:
+        values = [str(case["number"]), case["title"], case["case_number"] or none, case["court"] or none, case["date"] or none,
+                  precedent_label(case["tier"]), precedent_label(case["follow"])]
+        for cell, value, width in zip(table.add_row().cells, values, widths):
+            cell.text, cell.width = value, width
+
+    document.add_heading(_("六、类案裁判要点"), level=1)
+    for case in report["cases"]:
+        document.add_heading(f"{case['number']}. {case['title']}", level=2)
+        document.add_paragraph(" · ".join(x for x in [case["court"], case["case_number"], case["date"], case["cause"],
+                                                        precedent_label(case["tier"]), precedent_label(case["follow"])] if x))
+        labelled(_("裁判要点"), case["holding"] or none)
+        if case["statutes"]:
+            labelled(_("引用法条"), "、".join(case["statutes"]))
+        if case["note"]:
+            labelled(_("检索人意见"), "")
+            paragraphs(case["note"])
+
+    document.add_heading(_("七、待决案件争议焦点"), level=1)
+    if report["facts"]:
+        labelled(_("基本案情"), "")
+        paragraphs(report["facts"])
+    labelled(_("争议焦点"), "")
+    paragraphs(report["dispute"] or none)
+
+    document.add_heading(_("八、类案运用情况"), level=1)
+    follow = "；".join(f"{c['number']}. {c['title']}" for c in report["follow"]) or _("无")
+    consult = "；".join(f"{c['number']}. {c['title']}" for c in report["consult"]) or _("无")
+    document.add_paragraph(f"{_('应当参照')}（{_('指导性案例')}）：{follow}", style="List Bullet")
+    document.add_paragraph(f"{_('可以参考')}：{consult}", style="List Bullet")
+    if report["conclusion"]:
+        paragraphs(report["conclusion"])
+
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
 def _filename(report: dict[str, Any], extension: str) -> str:
     return f"{_('类案检索报告')}-{report['generated'].strftime('%Y%m%d-%H%M')}.{extension}"
 
 
 @bp.post("/report/export")
 def export():  # type: ignore[no-untyped-def]
-    """Return the report as Markdown (format=md) or as a print-ready HTML page (format=html)."""
+    """Return the report as Markdown (format=md), Word (format=docx) or a print-ready HTML page (format=html)."""
     form = request.form
     fmt = form.get("format", "html")
-    if fmt not in ("md", "html"):
-        raise BadRequest("format must be md or html.")
+    if fmt not in ("md", "html", "docx"):
+        raise BadRequest("format must be md, docx or html.")
     ids = [i for i in form.getlist("id") if i]
     if not ids:
         raise BadRequest(_("请先把至少一件裁判加入检索报告。"))
@@ -361,6 +487,10 @@ def export():  # type: ignore[no-untyped-def]
         response = Response(body, mimetype="text/markdown")
         response.charset = "utf-8"
         response.headers["Content-Disposition"] = f"attachment; filename=\"report.md\"; filename*=UTF-8''{quote(_filename(report, 'md'))}"
+        return response
+    if fmt == "docx":
+        response = Response(report_docx(report), mimetype=DOCX_MIMETYPE)
+        response.headers["Content-Disposition"] = f"attachment; filename=\"report.docx\"; filename*=UTF-8''{quote(_filename(report, 'docx'))}"
         return response
 
     def markdown(text: str) -> str:
