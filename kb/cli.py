@@ -180,10 +180,29 @@ def serve(host: str, port: int, index_dir: Path | None, watch: bool, content_dir
             watcher.stop()
 
 
+def missing_folder_problem(root: Path) -> Problem:
+    """Return the problem shown while a watched content folder is gone."""
+    from kb.problems import display_path
+
+    return Problem(display_path(root), 0, "content folder",
+                   "is missing (deleted or moved); still serving the last build.",
+                   "Restore the folder: it is rebuilt as soon as it is back.")
+
+
 def rebuild(roots: list[Path], index_dir: Path, drafts: bool, cache: dict) -> None:
     """Update the index after a change; report problems on stderr and keep serving."""
     from indexer import BuildLockedError
+    from indexer.status import write_problems
 
+    missing = [root for root in roots if not root.is_dir()]
+    if missing:
+        # Building now would remove every entry of the missing folder: keep the last build
+        # serving, say why in /-/problems, and rebuild when the folder is back (kb/watch.py).
+        problems = [missing_folder_problem(root) for root in missing]
+        write_problems(index_dir, problems, 0)
+        for problem in problems:
+            click.echo(str(problem), err=True)
+        return
     try:
         report, problems = build_and_record(roots, index_dir, drafts=drafts, cache=cache, wait=10)
     except BuildLockedError as exc:
