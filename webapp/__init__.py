@@ -10,6 +10,7 @@ from urllib.parse import quote
 from flask import Flask
 
 from indexer import SearchIndex
+from webapp.limits import MAX_CONTENT_LENGTH
 
 DEFAULTS: dict[str, Any] = {
     # Where the index lives (built by `kb index`). Env: KB_INDEX_DIR.
@@ -22,6 +23,12 @@ DEFAULTS: dict[str, Any] = {
     "WATCH": False,
     # Interface languages; the first is the default. Env: KB_LANGUAGES (JSON list).
     "LANGUAGES": ["zh", "en"],
+    # Largest request body read, in bytes; more is a 413 before it is read (webapp/limits.py).
+    # Env: KB_MAX_CONTENT_LENGTH.
+    "MAX_CONTENT_LENGTH": MAX_CONTENT_LENGTH,
+    # Largest form field and most form fields (Werkzeug reads no more). Env: KB_MAX_FORM_MEMORY_SIZE, KB_MAX_FORM_PARTS.
+    "MAX_FORM_MEMORY_SIZE": MAX_CONTENT_LENGTH,
+    "MAX_FORM_PARTS": 1000,
 }
 LANGUAGE_COOKIE = "lang"
 

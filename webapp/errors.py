@@ -6,6 +6,7 @@ from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from indexer import QueryError
+from webapp.limits import too_large_message
 
 
 def wants_json() -> bool:
@@ -31,6 +32,9 @@ def register(app: Flask) -> None:
     def http_error(exc: HTTPException):  # type: ignore[no-untyped-def]
         if 300 <= (exc.code or 500) < 400:
             return exc.get_response()
+        if exc.code == 413:
+            limit = request.max_content_length or app.config["MAX_CONTENT_LENGTH"]
+            return error_response(too_large_message(limit), 413)
         return error_response(exc.description or exc.name, exc.code or 500)
 
     @app.errorhandler(Exception)

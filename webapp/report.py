@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -39,6 +38,7 @@ from indexer.similar import (
 )
 from kb.render import entry_url, render_markdown
 from webapp import search_index
+from webapp.limits import parse_json
 
 bp = Blueprint("report", __name__)
 
@@ -80,9 +80,12 @@ SIMILAR_OPENAPI: dict[str, Any] = {
 
 
 def _json_body() -> dict[str, Any]:
-    data = request.get_json(silent=True)
+    message = 'the body must be a JSON object, e.g. {"text": "案情……", "limit": 30}.'
+    if not request.is_json:
+        raise BadRequest(message)
+    data = parse_json(request.get_data(cache=False), "the body", invalid=message)
     if not isinstance(data, dict):
-        raise BadRequest('the body must be a JSON object, e.g. {"text": "案情……", "limit": 30}.')
+        raise BadRequest(message)
     return data
 
 
@@ -172,17 +175,17 @@ def _parse_time(value: str) -> dt.datetime | None:
         return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=dt.UTC)
-    return parsed.astimezone(BEIJING)
+    try:
+        return parsed.astimezone(BEIJING)
+    except OverflowError:  # 9999-12-31T23:59:59-23:59 is past the last datetime in Beijing time
+        raise BadRequest(f"searches: time '{value}' is out of range.") from None
 
 
 def parse_searches(raw: str) -> list[dict[str, Any]]:
     """Return the searches the browser recorded, checked and clipped; raise BadRequest if not a JSON list."""
     if not raw.strip():
         return []
-    try:
-        items = json.loads(raw)
-    except ValueError:
-        raise BadRequest("searches must be a JSON list.") from None
+    items = parse_json(raw, "searches", invalid="searches must be a JSON list.")
     if not isinstance(items, list):
         raise BadRequest("searches must be a JSON list.")
     searches = []

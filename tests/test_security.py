@@ -1,0 +1,111 @@
+"""Attacks from the outside review (issue #14), each against a real server on loopback.
+
+Every request goes to 127.0.0.1 only; every loop is bounded in count and time.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import socket
+import subprocess
+import time
+import urllib.parse
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import KB, ROOT, free_port, stop, wait_for
+
+
+@pytest.fixture(scope="module")
+def server(content_index: Path) -> Iterator[str]:
+    """`kb serve` over the content index, once for the module; yield host:port."""
+    port = free_port()
+    proc = subprocess.Popen([*KB, "serve", "--port", str(port), "--index", str(content_index)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT)
+    try:
+        wait_for(f"http://127.0.0.1:{port}/-/health", proc=proc, timeout=60)
+        yield f"127.0.0.1:{port}"
+    finally:
+        stop(proc)
+
+
+def request(hostport: str, method: str, path: str, body: bytes | None = None,
+            headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+    """Send one request to the server on loopback; return status, headers and body."""
+    host, port = hostport.split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=30)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        response = conn.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    finally:
+        conn.close()
+
+
+def error_body(status: int, message: str) -> dict:
+    return {"ok": False, "error": message, "errors": [message], "status": status}
+
+
+# -- 4. request size --------------------------------------------------------------------------
+
+TOO_LARGE = "the request body is too large (the limit is 2 MB)."
+
+
+def test_oversized_body_is_413_in_the_json_shape(server: str) -> None:
+    status, headers, body = request(server, "POST", "/api/similar", body=b'{"text": "' + b"x" * (3 * 1024 * 1024) + b'"}',
+                                    headers={"Content-Type": "application/json"})
+    assert (status, json.loads(body)) == (413, error_body(413, TOO_LARGE))
+    assert "script-src 'self'" in headers["Content-Security-Policy"]
+
+
+def test_announced_gigabyte_is_refused_before_it_is_read(server: str) -> None:
+    """A 1 GiB Content-Length is answered at once, without the server waiting for (or reading) the body."""
+    host, port = server.split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(b"POST /api/similar HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                     b"Content-Length: 1073741824\r\n\r\n" + b"{" * 65536)
+        started = time.monotonic()
+        received = b""
+        while b"\r\n\r\n" not in received and time.monotonic() - started < 10:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            received += chunk
+    assert received.startswith(b"HTTP/1.1 413 "), received[:200]
+
+
+# -- 8. JSON the parser or the encoder cannot take --------------------------------------------
+
+@pytest.mark.parametrize(("payload", "message"), [
+    (b'{"text": ' + b"[" * 1000 + b"]" * 1000 + b"}", "the body is nested too deeply (at most 20 levels)."),
+    (b'{"text": ' + b"[" * 100 + b"]" * 100 + b"}", "the body is nested too deeply (at most 20 levels)."),
+    (b'{"text": "\\ud800 \xe7\xbd\x91\xe7\xbb\x9c\xe8\xb4\xad\xe7\x89\xa9\xe5\x88\xb7\xe5\x8d\x95\xe8\xa2\xab\xe5\x88\xa4\xe8\xb5\x94\xe5\x81\xbf"}',
+     "the body holds a lone surrogate (\\ud800-\\udfff); send valid Unicode text."),
+    (b'{"\\udfff": 1}', "the body holds a lone surrogate (\\ud800-\\udfff); send valid Unicode text."),
+], ids=["deep-1000", "deep-100", "lone-surrogate", "surrogate-key"])
+def test_hostile_json_is_400(server: str, payload: bytes, message: str) -> None:
+    status, _, body = request(server, "POST", "/api/similar", body=payload, headers={"Content-Type": "application/json"})
+    assert (status, json.loads(body)) == (400, error_body(400, message))
+
+
+def export_form(searches: str) -> bytes:
+    return urllib.parse.urlencode({"format": "md", "id": "bic-2019-anshua-liuliang", "searches": searches}).encode()
+
+
+@pytest.mark.parametrize(("searches", "message"), [
+    ("[" * 50000 + "]" * 50000, "searches is nested too deeply (at most 20 levels)."),
+    ('[{"query": "' + "[" * 10 + '", "filters": ' + '{"a":' * 30 + "1" + "}" * 30 + "}]",
+     "searches is nested too deeply (at most 20 levels)."),
+    ('[{"time": "9999-12-31T23:59:59-23:59", "query": "刷单"}]', "searches: time '9999-12-31T23:59:59-23:59' is out of range."),
+    ('[{"time": "0001-01-01T00:00:00+23:59", "query": "刷单"}]', "searches: time '0001-01-01T00:00:00+23:59' is out of range."),
+    ('[{"query": "\\ud800"}]', "searches holds a lone surrogate (\\ud800-\\udfff); send valid Unicode text."),
+], ids=["deep-50000", "deep-filters", "year-9999", "year-1", "surrogate"])
+def test_hostile_report_export_is_400(server: str, searches: str, message: str) -> None:
+    status, headers, body = request(server, "POST", "/report/export", body=export_form(searches),
+                                    headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert status == 400, body[:300]
+    assert headers["Content-Type"].startswith("text/html")
+    assert f"<p>{message.replace(chr(39), '&#39;')}</p>" in body.decode()
