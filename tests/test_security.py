@@ -109,3 +109,36 @@ def test_hostile_report_export_is_400(server: str, searches: str, message: str) 
     assert status == 400, body[:300]
     assert headers["Content-Type"].startswith("text/html")
     assert f"<p>{message.replace(chr(39), '&#39;')}</p>" in body.decode()
+
+
+# -- 5. open redirect ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("target", [
+    "//evil.example", "/%09/evil.example", "/%0a/evil.example", "/%0d/evil.example", "/%5Cevil.example",
+    "/%5C/evil.example", "%5C%5Cevil.example", "https://evil.example/", "%20//evil.example", "/%2F/evil.example",
+    "/%0d%0aSet-Cookie:%20lang=x", "javascript:alert(1)", "/%00/evil.example", "/%7F/evil.example", "%09//evil.example",
+    "///evil.example", "/\t/evil.example".replace("\t", "%09%09"),
+])
+def test_language_switch_never_redirects_off_the_site(server: str, target: str) -> None:
+    status, headers, _ = request(server, "GET", f"/-/lang/en?next={target}")
+    assert (status, headers["Location"]) == (302, "/")
+    assert "evil" not in headers.get("Set-Cookie", "") and headers["Set-Cookie"].startswith("lang=en;")
+
+
+def test_language_switch_returns_to_a_local_page(server: str) -> None:
+    status, headers, _ = request(server, "GET", "/-/lang/en?next=" + urllib.parse.quote("/search?q=刷单&type=ruling", safe=""))
+    assert (status, headers["Location"]) == (302, "/search?q=%E5%88%B7%E5%8D%95&type=ruling")
+
+
+# -- 6. the 404 page escapes the id -------------------------------------------------------------
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_404_page_escapes_the_id(server: str, lang: str) -> None:
+    hostile = '<meta http-equiv="refresh" content="0;url=//evil.example"><script src="/static/report.js"></script>'
+    status, headers, body = request(server, "GET", "/entries/" + urllib.parse.quote(hostile, safe="") + f"?lang={lang}")
+    page = body.decode()
+    assert status == 404 and headers["Content-Type"].startswith("text/html")
+    assert "<meta http-equiv" not in page and '<script src="/static/report.js"></script>' not in page
+    escaped = "&lt;meta http-equiv=&#34;refresh&#34; content=&#34;0;url=//evil.example&#34;&gt;&lt;script src=&#34;/static/report.js&#34;&gt;&lt;/script&gt;"
+    message = {"zh": "没有这个条目：", "en": "No such entry: "}[lang]
+    assert f"<p>{message}{escaped}</p>" in page

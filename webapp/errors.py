@@ -15,7 +15,8 @@ def wants_json() -> bool:
 
 
 def error_response(message: str, status: int, errors: list[str] | None = None) -> tuple[Response | str, int]:
-    """Return the error in the shape the client expects."""
+    """Return the error in the shape the client expects (the message is always escaped in the page)."""
+    message = str(message)
     if wants_json():
         return jsonify({"ok": False, "error": message, "errors": errors or [message], "status": status}), status
     return render_template("error.html", message=message, status=status), status
@@ -35,7 +36,8 @@ def register(app: Flask) -> None:
         if exc.code == 413:
             limit = request.max_content_length or app.config["MAX_CONTENT_LENGTH"]
             return error_response(too_large_message(limit), 413)
-        return error_response(exc.description or exc.name, exc.code or 500)
+        # str(): a lazy or Markup description would skip the template's escaping.
+        return error_response(str(exc.description or exc.name), exc.code or 500)
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):  # type: ignore[no-untyped-def]
