@@ -142,3 +142,59 @@ def test_404_page_escapes_the_id(server: str, lang: str) -> None:
     escaped = "&lt;meta http-equiv=&#34;refresh&#34; content=&#34;0;url=//evil.example&#34;&gt;&lt;script src=&#34;/static/report.js&#34;&gt;&lt;/script&gt;"
     message = {"zh": "没有这个条目：", "en": "No such entry: "}[lang]
     assert f"<p>{message}{escaped}</p>" in page
+
+
+# -- 7. problems.json: capped, and parsed once per change ---------------------------------------
+
+def test_problems_are_capped_per_file_and_read_once_per_change(tmp_path: Path) -> None:
+    """A file with 5,000 unknown front-matter keys gives 50 lines and one "… and 4950 more"; pages stay small."""
+    from indexer.status import read_problems
+    from tests.conftest import entry_text, write_tree
+
+    keys = "\n".join(f"key_{i:05}: x" for i in range(5000))
+    content = write_tree(tmp_path / "content", {
+        "rulings/many.md": f"---\ntype: ruling\ntitle: 很多字段\n{keys}\n---\n正文。\n",
+        "rulings/good.md": entry_text(title="完好的条目", body="网络购物合同纠纷。"),
+        "rulings/bad.md": entry_text(title="坏日期", decided_on="2021-13-01"),
+    })
+    result = subprocess.run([*KB, "index", "--content", str(content), "--index", str(tmp_path / "ix")], cwd=ROOT,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1, result.stderr
+    assert len(result.stdout.splitlines()) == 5001 + 1  # the command line still prints every problem
+
+    port = free_port()
+    proc = subprocess.Popen([*KB, "serve", "--port", str(port), "--index", str(tmp_path / "ix")],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT)
+    try:
+        wait_for(f"http://127.0.0.1:{port}/-/health", proc=proc, timeout=60)
+        status, _, body = request(f"127.0.0.1:{port}", "GET", "/-/problems.json")
+        report = json.loads(body)
+        assert status == 200 and report["total"] == 5001 and len(report["problems"]) == 52
+        many = f"{content}/rulings/many.md"
+        assert [p["text"] for p in report["problems"]] == [
+            f"{content}/rulings/bad.md:4: decided_on: '2021-13-01' is not a date. Use YYYY-MM-DD, e.g. 2021-03-01.",
+            *(f"{many}:{4 + i}: key_{i:05}: unknown field. Remove it, or see the field table in README.md." for i in range(50)),
+            f"{many}:54: problems: … and 4950 more in this file. Run kb check {many} to see them all.",
+        ]
+        assert len(body) < 50_000
+        status, _, page = request(f"127.0.0.1:{port}", "GET", "/search?q=" + urllib.parse.quote("网络购物"))
+        assert status == 200 and "内容中有 5001 个问题" in page.decode()
+    finally:
+        stop(proc)
+
+    first = read_problems(tmp_path / "ix")
+    assert read_problems(tmp_path / "ix") is first  # parsed once, not on every page
+    (tmp_path / "content" / "rulings" / "many.md").unlink()
+    subprocess.run([*KB, "index", "--content", str(content), "--index", str(tmp_path / "ix")], cwd=ROOT,
+                   capture_output=True, text=True, timeout=300)
+    assert read_problems(tmp_path / "ix")["total"] == 1  # a new file is read again
+
+
+def test_problems_kept_in_all_are_capped() -> None:
+    from indexer.status import MAX_KEPT, cap_problems
+    from kb.problems import Problem
+
+    problems = [Problem(f"content/f{f:02}.md", line, "x", "bad.") for f in range(30) for line in range(1, 51)]
+    kept = cap_problems(problems)
+    assert len(kept) == MAX_KEPT == 1000
+    assert str(kept[-1]) == "content/f19.md:50: problems: … and 501 more lines. Run kb check to see them all."

@@ -21,7 +21,7 @@ def content_problems() -> dict:
 @bp.app_context_processor
 def inject_problems() -> dict:
     """Give every page the problem count, for the banner."""
-    return {"problem_count": lambda: len(content_problems()["problems"])}
+    return {"problem_count": lambda: content_problems()["total"]}
 
 
 @bp.get("/-/problems")
@@ -43,7 +43,7 @@ def status():  # type: ignore[no-untyped-def]
     searcher = index.searcher()
     report = content_problems()
     stamp = f"{index.build_name}:{searcher.reader().generation()}:{report.get('updated')}"
-    response = jsonify({"ok": True, "stamp": stamp, "problems": len(report["problems"])})
+    response = jsonify({"ok": True, "stamp": stamp, "problems": report["total"]})
     response.headers["Cache-Control"] = "no-store"
     return response
 
