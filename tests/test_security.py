@@ -198,3 +198,45 @@ def test_problems_kept_in_all_are_capped() -> None:
     kept = cap_problems(problems)
     assert len(kept) == MAX_KEPT == 1000
     assert str(kept[-1]) == "content/f19.md:50: problems: … and 501 more lines. Run kb check to see them all."
+
+
+# -- 11. addresses never come from the Host header ----------------------------------------------
+
+def feed_links(xml: bytes) -> list[str]:
+    import xml.etree.ElementTree as ET
+
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    root = ET.fromstring(xml)
+    return [link.get("href") for link in root.iter("{http://www.w3.org/2005/Atom}link")] + \
+        [e.text for e in root.findall(".//a:id", ns)]
+
+
+def test_feed_and_report_ignore_the_host_header(server: str) -> None:
+    status, _, xml = request(server, "GET", "/feed.xml", headers={"Host": "evil.example"})
+    links = feed_links(xml)
+    assert status == 200 and len(links) > 50
+    assert b"evil" not in xml and all(link.startswith(("/", "urn:netcourt-kb:/")) for link in links)
+    status, _, body = request(server, "POST", "/report/export", body=export_form("[]"),
+                              headers={"Content-Type": "application/x-www-form-urlencoded", "Host": "evil.example"})
+    assert status == 200 and b"evil" not in body and "\n- NetCourt KB\n" in body.decode()
+
+
+def test_feed_and_report_use_kb_base_url(content_index: Path) -> None:
+    import os
+
+    port = free_port()
+    proc = subprocess.Popen([*KB, "serve", "--port", str(port), "--index", str(content_index)], cwd=ROOT,
+                            env={**os.environ, "KB_BASE_URL": "https://kb.example.org"},
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_for(f"http://127.0.0.1:{port}/-/health", proc=proc, timeout=60)
+        status, _, xml = request(f"127.0.0.1:{port}", "GET", "/feed.xml", headers={"Host": "evil.example"})
+        links = feed_links(xml)
+        assert status == 200 and b"evil" not in xml
+        assert all(link.startswith("https://kb.example.org/") for link in links)
+        assert "https://kb.example.org/feed.xml" in links and "https://kb.example.org/entries/bic-2019-anshua-liuliang" in links
+        status, _, body = request(f"127.0.0.1:{port}", "POST", "/report/export", body=export_form("[]"),
+                                  headers={"Content-Type": "application/x-www-form-urlencoded", "Host": "evil.example"})
+        assert status == 200 and "\n- NetCourt KB（https://kb.example.org/）\n" in body.decode()
+    finally:
+        stop(proc)

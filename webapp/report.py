@@ -37,7 +37,7 @@ from indexer.similar import (
     statute_label,
 )
 from kb.render import entry_url, render_markdown
-from webapp import search_index
+from webapp import public_url, search_index
 from webapp.limits import parse_json
 
 bp = Blueprint("report", __name__)
@@ -257,7 +257,7 @@ def build_report(index: SearchIndex, form: Mapping[str, Any], ids: list[str]) ->
         "facts": _clip(form.get("facts"), MAX_TEXT),
         "dispute": _clip(form.get("dispute"), MAX_NOTE),
         "conclusion": _clip(form.get("conclusion"), MAX_NOTE),
-        "platform": {"name": current_app.config["SITE_NAME"], "url": request.host_url,
+        "platform": {"name": current_app.config["SITE_NAME"], "url": public_url("/") if "://" in public_url("/") else "",
                      "build": index.build_name if hasattr(index, "build_name") else None, "documents": index.count()},
         "searches": searches,
         "first": min(times) if times else None,
@@ -298,7 +298,7 @@ def report_markdown(report: dict[str, Any]) -> str:
     lines += [f"- {_('报告生成')}：{_time_text(report['generated'])}（{_('北京时间')}）", ""]
     platform = report["platform"]
     lines += [f"## {_('三、检索平台')}", "",
-              f"- {platform['name']}（{platform['url']}）",
+              f"- {platform['name']}" + (f"（{platform['url']}）" if platform["url"] else ""),
               f"- {_('索引版本')}：{platform['build'] or '-'}；{_('文档数')}：{platform['documents']}", ""]
     lines += [f"## {_('四、检索方法')}", ""]
     if report["searches"]:
