@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import re
 import socket
 import subprocess
 import time
@@ -238,5 +239,49 @@ def test_feed_and_report_use_kb_base_url(content_index: Path) -> None:
         status, _, body = request(f"127.0.0.1:{port}", "POST", "/report/export", body=export_form("[]"),
                                   headers={"Content-Type": "application/x-www-form-urlencoded", "Host": "evil.example"})
         assert status == 200 and "\n- NetCourt KB（https://kb.example.org/）\n" in body.decode()
+    finally:
+        stop(proc)
+
+
+# -- 13. editors' id/class, and raw HTML in the Markdown report ----------------------------------
+
+def test_editors_cannot_set_id_or_class_and_the_markdown_report_has_no_raw_html(tmp_path: Path) -> None:
+    from indexer import build_index
+    from tests.conftest import entry_text, write_tree
+
+    body = ('<p id="problems-banner" class="banner">假横幅：内容中有 3 个问题</p>\n\n'
+            '<a class="wiki-link" href="https://evil.example/">看似内部链接</a> '
+            '<a href="https://evil.example/" class="citation">看似法条</a> '
+            '<span class="broken-link">x</span> <span class="banner">y</span> <h2 id="answer">标题</h2>\n\n第一条 网络购物合同纠纷。')
+    content = write_tree(tmp_path / "content", {
+        "rulings/hostile.md": entry_text(title="<img src=x onerror=alert(1)>恶意标题", body=body, court="北京互联网法院"),
+    })
+    report = build_index([content], tmp_path / "ix", clean=True)
+    assert report.problems == []
+    port = free_port()
+    proc = subprocess.Popen([*KB, "serve", "--port", str(port), "--index", str(tmp_path / "ix")],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT)
+    try:
+        hostport = f"127.0.0.1:{port}"
+        wait_for(f"http://{hostport}/-/health", proc=proc, timeout=60)
+        status, _, page = request(hostport, "GET", "/entries/hostile")
+        html = page.decode()
+        assert status == 200 and "假横幅" in html and "看似内部链接" in html
+        assert 'id="problems-banner"' not in html and 'class="banner"' not in html and 'id="answer"' not in html
+        assert '<a href="https://evil.example/" rel="noopener noreferrer">看似内部链接</a>' in html
+        assert '<a href="https://evil.example/" rel="noopener noreferrer">看似法条</a>' in html
+        assert "<span class=\"broken-link\">x</span>" in html  # a class our renderer gives, harmless
+        assert "<span>y</span>" in html
+        form = urllib.parse.urlencode({"format": "md", "id": "hostile", "facts": "<script>alert(1)</script>事实",
+                                       "dispute": "\\<b>焦点</b>", "note:hostile": "<img src=x onerror=alert(2)>意见"}).encode()
+        status, _, body_md = request(hostport, "POST", "/report/export", body=form,
+                                     headers={"Content-Type": "application/x-www-form-urlencoded"})
+        text = body_md.decode()
+        assert status == 200
+        assert "### 1. \\<img src=x onerror=alert(1)\\>恶意标题" in text
+        assert "\\<script\\>alert(1)\\</script\\>事实" in text
+        assert "\\\\\\<b\\>焦点\\</b\\>" in text
+        assert "  \\<img src=x onerror=alert(2)\\>意见" in text
+        assert not re.search(r"(?<!\\)<", text)  # every < is escaped
     finally:
         stop(proc)

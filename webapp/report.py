@@ -284,6 +284,11 @@ def _md_escape(text: str) -> str:
     return re.sub(r"([\\`*_\[\]<>|#])", r"\\\1", " ".join(text.split()))
 
 
+def _md_block(text: str) -> str:
+    """Return multi-line user text with its Markdown kept but no raw HTML (``<`` and ``>`` escaped)."""
+    return re.sub(r"([\\<>])", r"\\\1", text)
+
+
 def report_markdown(report: dict[str, Any]) -> str:
     """Return the report as Markdown."""
     none = _("（未填写）")
@@ -317,29 +322,29 @@ def report_markdown(report: dict[str, Any]) -> str:
                 n=len(report["cases"])), ""]
     lines += [f"## {_('六、类案裁判要点')}", ""]
     for case in report["cases"]:
-        lines += [f"### {case['number']}. {case['title']}", "",
-                  f"- {_('案号')}：{case['case_number'] or none}",
-                  f"- {_('法院')}：{case['court'] or none}",
+        lines += [f"### {case['number']}. {_md_escape(case['title'])}", "",
+                  f"- {_('案号')}：{_md_escape(case['case_number'] or '') or none}",
+                  f"- {_('法院')}：{_md_escape(case['court'] or '') or none}",
                   f"- {_('裁判日期')}：{case['date'] or none}",
                   f"- {_('权威层级')}：{precedent_label(case['tier'])}",
                   f"- {_('参照或参考')}：{precedent_label(case['follow'])}"]
         if case["statutes"]:
-            lines.append(f"- {_('引用法条')}：{'、'.join(case['statutes'])}")
+            lines.append(f"- {_('引用法条')}：{_md_escape('、'.join(case['statutes']))}")
         lines.append(f"- {_('裁判要点')}：{_md_escape(case['holding'] or '') or none}")
         if case["note"]:
-            lines += [f"- {_('检索人意见')}：", "", *("  " + line for line in case["note"].splitlines())]
+            lines += [f"- {_('检索人意见')}：", "", *("  " + line for line in _md_block(case["note"]).splitlines())]
         lines.append("")
     lines += [f"## {_('七、待决案件争议焦点')}", ""]
     if report["facts"]:
-        lines += [f"{_('基本案情')}：", "", report["facts"], ""]
-    lines += [report["dispute"] or none, ""]
+        lines += [f"{_('基本案情')}：", "", _md_block(report["facts"]), ""]
+    lines += [_md_block(report["dispute"]) or none, ""]
     lines += [f"## {_('八、类案运用情况')}", ""]
     follow = "、".join(f"{c['number']}" for c in report["follow"])
     consult = "、".join(f"{c['number']}" for c in report["consult"])
     lines.append(f"- {_('应当参照')}（{_('指导性案例')}）：{follow or _('无')}")
     lines.append(f"- {_('可以参考')}：{consult or _('无')}")
     if report["conclusion"]:
-        lines += ["", report["conclusion"]]
+        lines += ["", _md_block(report["conclusion"])]
     lines.append("")
     return "\n".join(lines)
 
