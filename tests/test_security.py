@@ -285,3 +285,30 @@ def test_editors_cannot_set_id_or_class_and_the_markdown_report_has_no_raw_html(
         assert not re.search(r"(?<!\\)<", text)  # every < is escaped
     finally:
         stop(proc)
+
+
+# -- 14. ids in look-alike scripts ---------------------------------------------------------------
+
+@pytest.mark.parametrize(("entry_id", "message"), [
+    ("alibaba-v-ji\u0430nshi-shuadan", "'\u0430' is U+0430 CYRILLIC SMALL LETTER A, not a Latin letter."),
+    ("bic-2019-\u03bfnshua", "'\u03bf' is U+03BF GREEK SMALL LETTER OMICRON, not a Latin letter."),
+    ("bic-2019-ａnshua", "'ａ' is U+FF41 FULLWIDTH LATIN SMALL LETTER A, which ids may not hold."),
+    ("bic-２019", "'２' is U+FF12 FULLWIDTH DIGIT TWO, which ids may not hold."),
+])
+def test_look_alike_ids_are_problems_and_never_served(tmp_path: Path, entry_id: str, message: str) -> None:
+    """An id that looks like another entry's is rejected with its line; the real entry stays the only one."""
+    from tests.conftest import entry_text, write_tree
+
+    content = write_tree(tmp_path / "content", {
+        "rulings/real.md": entry_text(title="真条目", id="alibaba-v-jianshi-shuadan", body="刷单炒信。"),
+        "rulings/fake.md": entry_text(title="冒充的条目", id=entry_id, body="刷单炒信的冒充。"),
+    })
+    result = subprocess.run([*KB, "index", "--content", "content", "--index", "ix"], cwd=tmp_path, capture_output=True,
+                            text=True, timeout=300, env={**__import__("os").environ, "PYTHONPATH": str(ROOT)})
+    assert result.returncode == 1
+    assert result.stdout.splitlines()[0] == (
+        f"content/rulings/fake.md:4: id: '{entry_id}' is not a valid id: {message} "
+        "Use ASCII letters and digits, Chinese characters, '-', '_' and '.'; retype the id on an English keyboard.")
+    from indexer import SearchIndex
+
+    assert [hit.id for hit in SearchIndex(tmp_path / "ix").search("刷单炒信").results] == ["alibaba-v-jianshi-shuadan"]
