@@ -29,7 +29,7 @@ run: index
 # answered 8 clients with p95 131 ms, 4 workers with 246 ms).
 WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
 serve: index
-	KB_INDEX_DIR=$(INDEX) $(BIN)/gunicorn --preload -w $(WORKERS) -b $(HOST):$(PORT) webapp.wsgi:app
+	KB_INDEX_DIR=$(INDEX) $(BIN)/gunicorn -c deploy/gunicorn.conf.py -w $(WORKERS) -b $(HOST):$(PORT) webapp.wsgi:app
 
 # Editors' preview: drafts included, rebuilt on save, pages reload themselves.
 preview: install

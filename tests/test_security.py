@@ -312,3 +312,66 @@ def test_look_alike_ids_are_problems_and_never_served(tmp_path: Path, entry_id: 
     from indexer import SearchIndex
 
     assert [hit.id for hit in SearchIndex(tmp_path / "ix").search("刷单炒信").results] == ["alibaba-v-jianshi-shuadan"]
+
+
+# -- 12. gunicorn: 1,000-character queries fit; its own errors in our shape ----------------------
+
+@pytest.fixture(scope="module")
+def gunicorn_server(content_index: Path) -> Iterator[str]:
+    """gunicorn with the production settings (deploy/gunicorn.conf.py), 2 workers; yield host:port."""
+    import os
+    import sys
+
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "-w", "2",
+                             "-b", f"127.0.0.1:{port}", "webapp.wsgi:app"], cwd=ROOT,
+                            env={**os.environ, "KB_INDEX_DIR": str(content_index), "PYTHONPATH": str(ROOT)},
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_for(f"http://127.0.0.1:{port}/-/health", proc=proc, timeout=60)
+        yield f"127.0.0.1:{port}"
+    finally:
+        stop(proc)
+
+
+def test_gunicorn_answers_a_1000_character_chinese_query(gunicorn_server: str) -> None:
+    query = ("网络购物合同纠纷刷单炒信平台责任" * 63)[:1000]
+    path = "/api/search?q=" + urllib.parse.quote(query) + "&type=ruling"
+    assert len(path) > 9000
+    status, headers, body = request(gunicorn_server, "GET", path)
+    assert status == 200, body[:300]
+    assert json.loads(body)["ok"] is True
+    status, _, body = request(gunicorn_server, "GET", "/api/search?q=" + urllib.parse.quote(query + "多"))
+    assert (status, json.loads(body)) == (400, error_body(400, "the query is 1001 characters long; the limit is 1000. "
+                                                                "Shorten it, or use /api/similar for a paragraph of facts."))
+
+
+@pytest.mark.parametrize(("status", "line", "headers", "message"), [
+    (414, "GET /api/search?q=" + "a" * 16400 + " HTTP/1.1", "", "the request line is too long."),
+    (431, "GET /api/search?q=x HTTP/1.1", "X-Big: " + "a" * 20000 + "\r\n", "the request headers are too large."),
+])
+def test_gunicorn_errors_are_in_our_shape_with_security_headers(gunicorn_server: str, status: int, line: str,
+                                                                 headers: str, message: str) -> None:
+    host, port = gunicorn_server.split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        try:
+            sock.sendall(f"{line}\r\nHost: x\r\n{headers}\r\n".encode())
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # gunicorn may answer and close before the whole line is sent
+        received = b""
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                chunk = sock.recv(65536)
+            except ConnectionResetError:
+                break
+            if not chunk:
+                break
+            received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    assert lines[0].startswith(f"HTTP/1.1 {status} "), received[:300]
+    fields = dict(item.split(": ", 1) for item in lines[1:])
+    assert fields["Content-Type"] == "application/json" and "script-src 'self'" in fields["Content-Security-Policy"]
+    assert fields["X-Content-Type-Options"] == "nosniff" and fields["X-Frame-Options"] == "DENY"
+    assert json.loads(body) == error_body(status, message)

@@ -46,12 +46,27 @@ def register(app: Flask) -> None:
 
     @app.after_request
     def security_headers(response: Response) -> Response:
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-            "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
-        )
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
         return response
+
+
+# Sent with every answer: by the app, by gunicorn's own errors (deploy/gunicorn.conf.py) and by
+# nginx (deploy/nginx.conf.template, which repeats them: nginx cannot import them).
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                               "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+
+
+def raw_error_response(status: int, reason: str, message: str) -> bytes:
+    """Return a whole HTTP/1.1 error response in the one JSON shape, for servers that answer before the app does."""
+    import json
+
+    body = json.dumps({"ok": False, "error": message, "errors": [message], "status": status}, ensure_ascii=False).encode()
+    head = [f"HTTP/1.1 {status} {reason}", "Content-Type: application/json", f"Content-Length: {len(body)}",
+            "Connection: close", *(f"{name}: {value}" for name, value in SECURITY_HEADERS.items())]
+    return ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
