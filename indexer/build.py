@@ -342,6 +342,21 @@ def _full_build(loaded: LoadReport, resolver: StatuteResolver, titles: Mapping[s
     name = dt.datetime.now().strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}-{time.monotonic_ns() % 10**6}"
     build = builds / name
     build.mkdir()
+    try:
+        return _write_full_build(loaded, resolver, titles, superseded, index_root, dictionary, dictionary_hash,
+                                 content_dirs, include_drafts, build)
+    except BaseException:
+        # A full disk (or any failure) must not leave the half-written build taking the space
+        # the next build needs: the live build was never touched, so removing this one is all.
+        if current_build(index_root) != build:
+            shutil.rmtree(build, ignore_errors=True)
+        raise
+
+
+def _write_full_build(loaded: LoadReport, resolver: StatuteResolver, titles: Mapping[str, str], superseded: set[str],
+                      index_root: Path, dictionary: str, dictionary_hash: str, content_dirs: list[Path],
+                      include_drafts: bool, build: Path) -> BuildReport:
+    builds, name = build.parent, build.name
     (build / USER_DICTIONARY).write_text(dictionary, encoding="utf-8")
     copy_query_data(content_dirs, build)
     ix = whoosh_index.create_in(str(build), make_schema())
@@ -395,12 +410,17 @@ def _incremental_build(loaded: LoadReport, resolver: StatuteResolver, titles: Ma
                     documents += 1
             writer.commit(merge=False)  # searchable now; small segments are merged after, in a commit of their own
         except BaseException:
-            writer.cancel()
+            _abandon(writer)
+            _remove_stray_files(live)
             raise
         manifest["files"] = {**kept, **{p: _manifest_entry(e) for p, e in new_entries.items()}}
-        _write_json(live / MANIFEST, manifest)
-        _merge_small_segments(live)
-        _save_arrays(live)
+        try:
+            _write_json(live / MANIFEST, manifest)
+            _merge_small_segments(live)
+            _save_arrays(live)
+        except BaseException:
+            _remove_stray_files(live)
+            raise
     return BuildReport(mode="incremental", entries=len(new_entries), documents=documents, added=len(added),
                        updated=len(changed), removed=len(removed), build_dir=str(live))
 
@@ -432,8 +452,45 @@ def _merge_small_segments(build: Path) -> None:
     try:
         writer.commit(mergetype=MERGE_SMALL)
     except BaseException:
-        writer.cancel()
+        _abandon(writer)
         raise
+
+
+def _abandon(writer: object) -> None:
+    """Cancel a writer whose commit failed, and release its lock even if Whoosh cannot cancel it.
+
+    A commit that failed part-way (a full disk) leaves the writer closed: cancel() raises and
+    the index's write lock stays held, so every later build of a long-running `kb serve --watch`
+    would fail with LockError.
+    """
+    try:
+        writer.cancel()  # type: ignore[attr-defined]
+    except Exception:  # noqa: BLE001 - the failure being handled is the one to report
+        lock = getattr(writer, "writelock", None)
+        try:
+            if lock is not None:
+                lock.release()
+        except Exception:  # noqa: BLE001
+            pass
+
+
+def _remove_stray_files(build: Path) -> None:
+    """Delete what a failed update wrote into the live build: segment files no commit refers to, temp files.
+
+    Whoosh deletes unreferenced segment files only at its next successful commit; after a full
+    disk that commit would itself fail for want of the space they take.
+    """
+    try:
+        ix = whoosh_index.open_dir(str(build))
+        toc = ix._read_toc()
+        whoosh_index.clean_files(ix.storage, ix.indexname, toc.generation, toc.segments)
+    except Exception:  # noqa: BLE001 - cleaning up after a failure must not hide that failure
+        pass
+    for tmp in [*build.glob("*.tmp"), *build.glob("*/*.tmp")]:  # ours, and Whoosh's MAIN.tmp folder
+        if tmp.is_dir():
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            tmp.unlink(missing_ok=True)
 
 
 def _write_json(path: Path, data: dict) -> None:

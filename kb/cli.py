@@ -84,12 +84,24 @@ def index(content_dirs: tuple[Path, ...], index_dir: Path, clean: bool, drafts: 
     except BuildLockedError as exc:
         click.echo(f"kb index: {exc}", err=True)
         sys.exit(1)
+    except OSError as exc:
+        click.echo(f"kb index: {write_failure(index_dir, exc)}", err=True)
+        sys.exit(1)
     for problem in problems:
         click.echo(str(problem))
     if report.skipped:
         click.echo(f"Skipped {len(report.skipped)} of {report.checked} files.")
     click.echo(report.summary())
     sys.exit(1 if report.problems else 0)
+
+
+def write_failure(index_dir: Path, exc: OSError) -> str:
+    """Return the one line that reports a build that could not write (a full disk, a read-only folder)."""
+    import errno
+
+    what = "the disk is full" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else (exc.strerror or str(exc)).lower()
+    return (f"cannot write the index in '{index_dir}': {what}. The unfinished build was removed and the last "
+            "build still serves. Free some space (or fix the folder) and run kb index again.")
 
 
 def build_and_record(roots: list[Path], index_dir: Path, *, clean: bool = False, drafts: bool = False,
@@ -207,6 +219,9 @@ def rebuild(roots: list[Path], index_dir: Path, drafts: bool, cache: dict) -> No
         report, problems = build_and_record(roots, index_dir, drafts=drafts, cache=cache, wait=10)
     except BuildLockedError as exc:
         click.echo(f"kb serve: {exc}", err=True)
+        return
+    except OSError as exc:
+        click.echo(f"kb serve: {write_failure(index_dir, exc)}", err=True)
         return
     click.echo(report.summary() + (f" {len(problems)} problems: see /-/problems" if problems else ""), err=True)
 

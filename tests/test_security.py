@@ -375,3 +375,71 @@ def test_gunicorn_errors_are_in_our_shape_with_security_headers(gunicorn_server:
     assert fields["Content-Type"] == "application/json" and "script-src 'self'" in fields["Content-Security-Policy"]
     assert fields["X-Content-Type-Options"] == "nosniff" and fields["X-Frame-Options"] == "DENY"
     assert json.loads(body) == error_body(status, message)
+
+
+# -- 9. a full disk -------------------------------------------------------------------------------
+
+class FullDisk:
+    """Whoosh's file writes fail with ENOSPC once ``budget`` bytes have been written (a disk filling up)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, budget: int) -> None:
+        import errno
+        import os
+
+        from whoosh.filedb.structfile import StructFile
+
+        self.written = 0
+        original = StructFile.write
+
+        def write(handle, data, *args, **kwargs):  # type: ignore[no-untyped-def]
+            self.written += len(data)
+            if self.written > budget:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            return original(handle, data, *args, **kwargs)
+
+        monkeypatch.setattr(StructFile, "write", write)
+
+
+def index_files(index_dir: Path) -> list[str]:
+    return sorted(str(p.relative_to(index_dir)) for p in index_dir.rglob("*") if p.is_file() and p.name != "build.lock")
+
+
+# Whoosh leaves the file it was writing open when a write fails; the leak is its own, and only
+# under this simulated failure.
+@pytest.mark.filterwarnings("ignore::ResourceWarning", "ignore::pytest.PytestUnraisableExceptionWarning")
+def test_full_disk_leaves_no_debris_and_one_clear_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from indexer import SearchIndex
+    from kb.cli import main
+    from tests.conftest import entry_text, write_tree
+    from tests.test_reliability import good_entries
+
+    content = write_tree(tmp_path / "content", good_entries(12))
+    ix = tmp_path / "ix"
+    runner = CliRunner()
+    args = ["index", "--content", str(content), "--index", str(ix)]
+    assert runner.invoke(main, args).exit_code == 0
+    before = index_files(ix)
+    current = (ix / "CURRENT").read_text()
+    line = (f"kb index: cannot write the index in '{ix}': the disk is full. The unfinished build was removed and the "
+            "last build still serves. Free some space (or fix the folder) and run kb index again.\n")
+
+    with monkeypatch.context() as patch:
+        FullDisk(patch, budget=4096)
+        result = runner.invoke(main, [*args, "--clean"])
+    assert (result.exit_code, result.stdout, result.stderr) == (1, "", line)
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert index_files(ix) == before and (ix / "CURRENT").read_text() == current
+
+    (content / "rulings" / "good-0.md").write_text(entry_text(title="改过的条目", body="新的标记词新词甲。"), encoding="utf-8")
+    with monkeypatch.context() as patch:
+        FullDisk(patch, budget=4096)
+        result = runner.invoke(main, args)  # incremental: writes into the live build
+    assert (result.exit_code, result.stdout, result.stderr) == (1, "", line)
+    assert index_files(ix) == before  # no stray segment or temp file in the live build
+    assert [h.id for h in SearchIndex(ix).search("好词0").results] == ["good-0"]
+
+    result = runner.invoke(main, args)  # space again: the next build works
+    assert result.exit_code == 0, result.output
+    assert [h.id for h in SearchIndex(ix).search("新词甲").results] == ["good-0"]
