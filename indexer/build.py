@@ -21,6 +21,7 @@ import errno
 import fcntl
 import hashlib
 import json
+import logging
 import os
 import re
 import shutil
@@ -114,18 +115,83 @@ def current_build(index_root: Path) -> Path | None:
     """Return the live build folder, or None if there is none yet."""
     try:
         name = (index_root / "CURRENT").read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
+    except (FileNotFoundError, UnicodeDecodeError):  # no CURRENT yet, or a damaged one: no live build
+        return None
+    if "/" in name or name.startswith("."):
         return None
     path = index_root / "builds" / name
     return path if name and (path / MANIFEST).is_file() else None
 
 
-def open_index(index_root: Path | str) -> Index:
-    """Open the live index read-only, loading the user dictionary it was built with."""
+class IndexMissingError(FileNotFoundError):
+    """The index folder holds no build yet."""
+
+
+class IndexUnusableError(RuntimeError):
+    """The index has builds, but none of them can be read (truncated or missing files)."""
+
+
+def check_build(build: Path) -> str | None:
+    """Return why ``build`` cannot be served (a missing manifest, an unreadable TOC or segment), or None if it can.
+
+    Run when a server opens a build (at start and when CURRENT changes), not per request: it
+    opens every segment and reads its first stored document.
+    """
+    try:
+        json.loads((build / MANIFEST).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return f"{MANIFEST} is missing"
+    except (OSError, ValueError):
+        return f"{MANIFEST} cannot be read"
+    try:
+        ix = whoosh_index.open_dir(str(build))
+        with ix.reader() as reader:
+            for segment_reader, _offset in reader.leaf_readers():
+                if segment_reader.doc_count_all():
+                    segment_reader.stored_fields(0)
+    except Exception as exc:  # noqa: BLE001 - any failure to read means this build cannot serve
+        return f"its index files cannot be read ({type(exc).__name__}: {str(exc)[:200]})"
+    return None
+
+
+def usable_build(index_root: Path) -> Path:
+    """Return the build to serve: the live one if it can be read, else the newest other build that can.
+
+    Raise FileNotFoundError if there is no build at all, IndexUnusableError (one line, saying how
+    to fix it) if none can be read.
+    """
+    live = current_build(index_root)
+    builds = index_root / "builds"
+    others = [p for p in builds.iterdir() if p.is_dir() and p != live] if builds.is_dir() else []
+    others.sort(key=_finished_ns, reverse=True)  # the newest finished build first
+    candidates = ([live] if live else []) + others
+    if not candidates:
+        raise IndexMissingError(f"no index in '{index_root}'. Build one with: kb index --index {index_root}")
+    reasons = []
+    for build in candidates:
+        reason = check_build(build)
+        if reason is None:
+            if build != live:
+                logging.getLogger("indexer").warning(
+                    "index %s: CURRENT names no readable build (%s); serving the last good build, %s.",
+                    index_root, "; ".join(reasons) or "CURRENT is missing or damaged", build.name)
+            return build
+        reasons.append(f"{build.name}: {reason}")
+    raise IndexUnusableError(f"no readable build in '{index_root}' ({'; '.join(reasons)}). "
+                             f"Rebuild it with: kb index --clean --index {index_root}")
+
+
+def _finished_ns(build: Path) -> int:
+    try:
+        return (build / MANIFEST).stat().st_mtime_ns
+    except OSError:
+        return 0
+
+
+def open_index(index_root: Path | str, build: Path | None = None) -> Index:
+    """Open ``build`` (default: the one usable_build picks) read-only, loading the user dictionary it was built with."""
     index_root = Path(index_root)
-    build = current_build(index_root)
-    if build is None:
-        raise FileNotFoundError(f"no index in '{index_root}'. Build one with: kb index --index {index_root}")
+    build = build or usable_build(index_root)
     load_dictionary(build / USER_DICTIONARY)
     return whoosh_index.open_dir(str(build))
 

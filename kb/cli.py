@@ -180,10 +180,15 @@ def serve(host: str, port: int, index_dir: Path | None, watch: bool, content_dir
             watcher = ContentWatcher(roots, lambda: rebuild(roots, index_dir, drafts, cache))
             watcher.start()
     app = create_app({"INDEX_DIR": str(index_dir), "DEBUG": debug, "WATCH": watch})
+    from indexer import IndexUnusableError
+
     try:
         search_index(app)
     except FileNotFoundError as exc:
         raise click.UsageError(str(exc)) from None
+    except IndexUnusableError as exc:
+        click.echo(f"kb serve: {exc}", err=True)
+        sys.exit(1)
     click.echo(f"Serving {index_dir} on http://{host}:{port}/" + (" (watching for changes)" if watch else ""), err=True)
     try:
         run_simple(host, port, app, threaded=True, use_debugger=debug, use_reloader=False)

@@ -443,3 +443,138 @@ def test_full_disk_leaves_no_debris_and_one_clear_line(tmp_path: Path, monkeypat
     result = runner.invoke(main, args)  # space again: the next build works
     assert result.exit_code == 0, result.output
     assert [h.id for h in SearchIndex(ix).search("新词甲").results] == ["good-0"]
+
+
+# -- 10. a corrupted or half-written index ------------------------------------------------------
+
+def start_gunicorn(index_dir: Path) -> tuple[subprocess.Popen, str]:
+    import os
+    import sys
+
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "-w", "2",
+                             "-b", f"127.0.0.1:{port}", "webapp.wsgi:app"], cwd=ROOT,
+                            env={**os.environ, "KB_INDEX_DIR": str(index_dir), "PYTHONPATH": str(ROOT)},
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return proc, f"127.0.0.1:{port}"
+
+
+def two_builds(tmp_path: Path) -> tuple[Path, str, str]:
+    """An index whose previous build holds 旧词 and whose live build holds 新词; return it and both names."""
+    from indexer import build_index
+    from tests.conftest import entry_text, write_tree
+
+    content = write_tree(tmp_path / "content", {"rulings/a.md": entry_text(title="条目", body="网络购物旧词。")})
+    first = Path(build_index([content], tmp_path / "ix", clean=True).build_dir).name
+    (content / "rulings" / "a.md").write_text(entry_text(title="条目", body="网络购物新词。"), encoding="utf-8")
+    second = Path(build_index([content], tmp_path / "ix", clean=True).build_dir).name
+    return tmp_path / "ix", first, second
+
+
+def truncate_segments(build: Path) -> None:
+    for segment in build.glob("*.seg"):
+        with segment.open("r+b") as handle:
+            handle.truncate(segment.stat().st_size // 2)
+
+
+def served_words(hostport: str) -> tuple[int, str | None, list[str]]:
+    status, _, body = request(hostport, "GET", "/-/health")
+    health = json.loads(body)
+    found = [word for word in ("旧词", "新词") if json.loads(request(hostport, "GET", "/api/search?q=" + urllib.parse.quote(word))[2])["total"]]
+    return status, health.get("build"), found
+
+
+CORRUPTIONS = {
+    "truncated segment": lambda build, root: truncate_segments(build),
+    "manifest deleted": lambda build, root: (build / "manifest.json").unlink(),
+    "CURRENT garbage": lambda build, root: (root / "CURRENT").write_bytes(b"\x00\xff../../etc\n"),
+    "CURRENT missing": lambda build, root: (root / "CURRENT").unlink(),
+    "CURRENT truncated": lambda build, root: (root / "CURRENT").write_text(build.name[:5], encoding="utf-8"),
+}
+
+
+@pytest.mark.parametrize("corruption", sorted(CORRUPTIONS))
+def test_a_damaged_live_build_at_start_serves_the_last_good_one(tmp_path: Path, corruption: str) -> None:
+    index_dir, first, second = two_builds(tmp_path)
+    CORRUPTIONS[corruption](index_dir / "builds" / second, index_dir)
+    proc, hostport = start_gunicorn(index_dir)
+    try:
+        wait_for(f"http://{hostport}/-/health", proc=proc, timeout=60)
+        expected = (200, first, ["旧词"]) if corruption in ("truncated segment", "manifest deleted") else (200, second, ["新词"])
+        assert served_words(hostport) == expected
+    finally:
+        stop(proc)
+
+
+def test_a_damaged_build_swapped_in_leaves_the_last_good_one_serving(tmp_path: Path) -> None:
+    index_dir, first, second = two_builds(tmp_path)
+    (index_dir / "CURRENT").write_text(first + "\n", encoding="utf-8")
+    proc, hostport = start_gunicorn(index_dir)
+    try:
+        wait_for(f"http://{hostport}/-/health", proc=proc, timeout=60)
+        assert served_words(hostport) == (200, first, ["旧词"])
+        truncate_segments(index_dir / "builds" / second)
+        (index_dir / "CURRENT").write_text(second + "\n", encoding="utf-8")  # a swap to a damaged build
+        for _ in range(6):  # both workers, several requests each
+            assert served_words(hostport) == (200, first, ["旧词"])
+    finally:
+        stop(proc)
+
+
+@pytest.mark.parametrize("how", ["truncated segment", "manifest deleted"])
+def test_no_readable_build_refuses_to_start_in_one_line(tmp_path: Path, how: str) -> None:
+    from indexer import build_index
+    from tests.conftest import entry_text, write_tree
+
+    content = write_tree(tmp_path / "content", {"rulings/a.md": entry_text(title="条目", body="网络购物。")})
+    build = Path(build_index([content], tmp_path / "ix", clean=True).build_dir)
+    CORRUPTIONS[how](build, tmp_path / "ix")
+    proc, _ = start_gunicorn(tmp_path / "ix")
+    try:
+        out, _ = proc.communicate(timeout=60)
+    finally:
+        stop(proc)
+    assert proc.returncode != 0
+    ours = [line for line in out.splitlines() if "webapp.wsgi:" in line]
+    reason = ("its index files cannot be read (" if how == "truncated segment" else "manifest.json is missing")
+    assert len(ours) == 1 and ours[0].startswith(f"webapp.wsgi: no readable build in '{tmp_path / 'ix'}' ({build.name}: {reason}")
+    assert ours[0].endswith(f"). Rebuild it with: kb index --clean --index {tmp_path / 'ix'}")
+    assert "Traceback" not in out, out
+    result = subprocess.run([*KB, "serve", "--port", str(free_port()), "--index", str(tmp_path / "ix")], cwd=ROOT,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1 and result.stderr.splitlines() == [ours[0].replace("webapp.wsgi:", "kb serve:")]
+
+
+def test_arrays_truncated_to_nothing_are_recomputed(tmp_path: Path) -> None:
+    index_dir, first, second = two_builds(tmp_path)
+    arrays = list((index_dir / "builds" / second / "arrays").iterdir())
+    assert arrays
+    for path in arrays:
+        path.write_bytes(b"")
+    proc, hostport = start_gunicorn(index_dir)
+    try:
+        wait_for(f"http://{hostport}/-/health", proc=proc, timeout=60)
+        assert served_words(hostport) == (200, second, ["新词"])
+    finally:
+        stop(proc)
+
+
+def test_health_is_503_when_searches_fail(tmp_path: Path) -> None:
+    """No index at all: gunicorn starts (the pages say how to build one), but health and searches say 503."""
+    (tmp_path / "ix").mkdir()
+    proc, hostport = start_gunicorn(tmp_path / "ix")
+    try:
+        deadline = time.monotonic() + 60
+        status = 0
+        while time.monotonic() < deadline:
+            try:
+                status, _, body = request(hostport, "GET", "/-/health")
+                break
+            except OSError:
+                time.sleep(0.2)
+        message = f"no index in '{tmp_path / 'ix'}'. Build one with: kb index --index {tmp_path / 'ix'}"
+        assert (status, json.loads(body)) == (503, error_body(503, f"searches fail: IndexMissingError: {message}"))
+        status, _, body = request(hostport, "GET", "/api/search?q=x")
+        assert (status, json.loads(body)) == (503, error_body(503, message))
+    finally:
+        stop(proc)

@@ -6,6 +6,7 @@ from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from indexer import QueryError
+from indexer.build import IndexMissingError, IndexUnusableError
 from webapp.limits import too_large_message
 
 
@@ -24,6 +25,12 @@ def error_response(message: str, status: int, errors: list[str] | None = None) -
 
 def register(app: Flask) -> None:
     """Install the error handlers and the security headers."""
+
+    @app.errorhandler(IndexMissingError)
+    @app.errorhandler(IndexUnusableError)
+    def index_unusable(exc: Exception):  # type: ignore[no-untyped-def]
+        app.logger.error("%s", exc)
+        return error_response(str(exc), 503)
 
     @app.errorhandler(QueryError)
     def query_error(exc: QueryError):  # type: ignore[no-untyped-def]
