@@ -5,9 +5,9 @@ BIN = $(VENV)/bin
 INDEX ?= instance/index
 HOST ?= 127.0.0.1
 PORT ?= 5000
-DEB_PACKAGES = chromium poppler-utils fonts-noto-cjk
+DEB_PACKAGES = chromium poppler-utils fonts-noto-cjk nginx
 
-.PHONY: run test deps install index check bench clean translations preview serve
+.PHONY: run test deps install index check bench clean translations preview serve prod
 
 $(BIN)/kb: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,16 +31,27 @@ WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
 serve: index
 	KB_INDEX_DIR=$(INDEX) $(BIN)/gunicorn -c deploy/gunicorn.conf.py -w $(WORKERS) -b $(HOST):$(PORT) webapp.wsgi:app
 
+# Production facing the internet: nginx on $(PROD_LISTEN) in front of gunicorn on $(HOST):$(PORT)
+# (loopback). nginx buffers whole requests and answers, limits body and header size and time,
+# and rate-limits /api/ per client (deploy/nginx.conf.template); its config, pid, logs and temp
+# files live in $(NGINX_PREFIX). Both run in the foreground; Ctrl-C stops both.
+PROD_LISTEN ?= 127.0.0.1:8080
+NGINX_PREFIX ?= instance/nginx
+prod: index
+	$(BIN)/python deploy/prod.py run --listen $(PROD_LISTEN) --upstream $(HOST):$(PORT) --prefix $(NGINX_PREFIX) \
+	  --index $(INDEX) --workers $(WORKERS)
+
 # Editors' preview: drafts included, rebuilt on save, pages reload themselves.
 preview: install
 	$(BIN)/kb serve --watch --drafts --content content --host $(HOST) --port $(PORT)
 
-# Debian packages for the browser and PDF tests; needs root (CI runs as root).
+# Debian packages for the browser and PDF tests and for `make prod` (nginx); needs root (CI runs as root).
 deps:
 	@missing=""; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v pdftotext >/dev/null || missing="$$missing poppler-utils"; \
 	[ -d /usr/share/fonts/opentype/noto ] || missing="$$missing fonts-noto-cjk"; \
+	command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing="$$missing nginx"; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing Debian packages:$$missing"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO=sudo; fi; \
