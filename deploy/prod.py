@@ -13,9 +13,9 @@ answers, then runs nginx in the foreground; when either stops, or on SIGINT/SIGT
 from __future__ import annotations
 
 import argparse
+import grp
 import os
 import pwd
-import grp
 import shutil
 import signal
 import string

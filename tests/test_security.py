@@ -299,7 +299,7 @@ def test_look_alike_ids_are_problems_and_never_served(tmp_path: Path, entry_id: 
     """An id that looks like another entry's is rejected with its line; the real entry stays the only one."""
     from tests.conftest import entry_text, write_tree
 
-    content = write_tree(tmp_path / "content", {
+    write_tree(tmp_path / "content", {
         "rulings/real.md": entry_text(title="真条目", id="alibaba-v-jianshi-shuadan", body="刷单炒信。"),
         "rulings/fake.md": entry_text(title="冒充的条目", id=entry_id, body="刷单炒信的冒充。"),
     })
