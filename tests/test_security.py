@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import KB, ROOT, free_port, stop, wait_for
+from tests.test_reliability import Figures, figures  # noqa: F401  (fixture)
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +88,8 @@ def test_announced_gigabyte_is_refused_before_it_is_read(server: str) -> None:
      "the body holds a lone surrogate (\\ud800-\\udfff); send valid Unicode text."),
     (b'{"\\udfff": 1}', "the body holds a lone surrogate (\\ud800-\\udfff); send valid Unicode text."),
 ], ids=["deep-1000", "deep-100", "lone-surrogate", "surrogate-key"])
-def test_hostile_json_is_400(server: str, payload: bytes, message: str) -> None:
+def test_hostile_json_is_400(server: str, payload: bytes, message: str, figures: Figures) -> None:  # noqa: F811
+    figures.add("hostile JSON bodies and report exports answered 400 (not 500)")
     status, _, body = request(server, "POST", "/api/similar", body=payload, headers={"Content-Type": "application/json"})
     assert (status, json.loads(body)) == (400, error_body(400, message))
 
@@ -104,7 +106,8 @@ def export_form(searches: str) -> bytes:
     ('[{"time": "0001-01-01T00:00:00+23:59", "query": "刷单"}]', "searches: time '0001-01-01T00:00:00+23:59' is out of range."),
     ('[{"query": "\\ud800"}]', "searches holds a lone surrogate (\\ud800-\\udfff); send valid Unicode text."),
 ], ids=["deep-50000", "deep-filters", "year-9999", "year-1", "surrogate"])
-def test_hostile_report_export_is_400(server: str, searches: str, message: str) -> None:
+def test_hostile_report_export_is_400(server: str, searches: str, message: str, figures: Figures) -> None:  # noqa: F811
+    figures.add("hostile JSON bodies and report exports answered 400 (not 500)")
     status, headers, body = request(server, "POST", "/report/export", body=export_form(searches),
                                     headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert status == 400, body[:300]
@@ -120,7 +123,8 @@ def test_hostile_report_export_is_400(server: str, searches: str, message: str) 
     "/%0d%0aSet-Cookie:%20lang=x", "javascript:alert(1)", "/%00/evil.example", "/%7F/evil.example", "%09//evil.example",
     "///evil.example", "/\t/evil.example".replace("\t", "%09%09"),
 ])
-def test_language_switch_never_redirects_off_the_site(server: str, target: str) -> None:
+def test_language_switch_never_redirects_off_the_site(server: str, target: str, figures: Figures) -> None:  # noqa: F811
+    figures.add("open-redirect targets tried (all kept on the site)")
     status, headers, _ = request(server, "GET", f"/-/lang/en?next={target}")
     assert (status, headers["Location"]) == (302, "/")
     assert "evil" not in headers.get("Set-Cookie", "") and headers["Set-Cookie"].startswith("lang=en;")
@@ -295,7 +299,9 @@ def test_editors_cannot_set_id_or_class_and_the_markdown_report_has_no_raw_html(
     ("bic-2019-ａnshua", "'ａ' is U+FF41 FULLWIDTH LATIN SMALL LETTER A, which ids may not hold."),
     ("bic-２019", "'２' is U+FF12 FULLWIDTH DIGIT TWO, which ids may not hold."),
 ])
-def test_look_alike_ids_are_problems_and_never_served(tmp_path: Path, entry_id: str, message: str) -> None:
+def test_look_alike_ids_are_problems_and_never_served(tmp_path: Path, entry_id: str, message: str,
+                                                      figures: Figures) -> None:  # noqa: F811
+    figures.add("look-alike entry ids rejected")
     """An id that looks like another entry's is rejected with its line; the real entry stays the only one."""
     from tests.conftest import entry_text, write_tree
 
@@ -494,7 +500,9 @@ CORRUPTIONS = {
 
 
 @pytest.mark.parametrize("corruption", sorted(CORRUPTIONS))
-def test_a_damaged_live_build_at_start_serves_the_last_good_one(tmp_path: Path, corruption: str) -> None:
+def test_a_damaged_live_build_at_start_serves_the_last_good_one(tmp_path: Path, corruption: str,
+                                                                figures: Figures) -> None:  # noqa: F811
+    figures.add("damaged indexes served from the last good build")
     index_dir, first, second = two_builds(tmp_path)
     CORRUPTIONS[corruption](index_dir / "builds" / second, index_dir)
     proc, hostport = start_gunicorn(index_dir)
