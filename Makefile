@@ -6,9 +6,9 @@ INDEX ?= instance/index
 CONTENT ?= content
 HOST ?= 127.0.0.1
 PORT ?= 5000
-DEB_PACKAGES = chromium poppler-utils fonts-noto-cjk
+DEB_PACKAGES = chromium poppler-utils fonts-noto-cjk nginx
 
-.PHONY: models bench-relevance run test deps install install-test index check bench clean translations preview serve axe-update
+.PHONY: models bench-relevance run test deps install install-test index check bench clean translations preview serve axe-update prod
 
 # Running needs only the package; the test extras (playwright, schemathesis, hypothesis) are
 # installed by `make test` alone.
@@ -42,18 +42,29 @@ run: index
 # answered 8 clients with p95 131 ms, 4 workers with 246 ms).
 WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
 serve: index
-	KB_INDEX_DIR=$(INDEX) $(BIN)/gunicorn --preload -w $(WORKERS) -b $(HOST):$(PORT) webapp.wsgi:app
+	KB_INDEX_DIR=$(INDEX) $(BIN)/gunicorn -c deploy/gunicorn.conf.py -w $(WORKERS) -b $(HOST):$(PORT) webapp.wsgi:app
+
+# Production facing the internet: nginx on $(PROD_LISTEN) in front of gunicorn on $(HOST):$(PORT)
+# (loopback). nginx buffers whole requests and answers, limits body and header size and time,
+# and rate-limits /api/ per client (deploy/nginx.conf.template); its config, pid, logs and temp
+# files live in $(NGINX_PREFIX). Both run in the foreground; Ctrl-C stops both.
+PROD_LISTEN ?= 127.0.0.1:8080
+NGINX_PREFIX ?= instance/nginx
+prod: index
+	$(BIN)/python deploy/prod.py run --listen $(PROD_LISTEN) --upstream $(HOST):$(PORT) --prefix $(NGINX_PREFIX) \
+	  --index $(INDEX) --workers $(WORKERS)
 
 # Editors' preview: drafts included, rebuilt on save, pages reload themselves.
 preview: install
 	$(BIN)/kb serve --watch --drafts --content $(CONTENT) --host $(HOST) --port $(PORT)
 
-# Debian packages for the browser and PDF tests; needs root (CI runs as root).
+# Debian packages for the browser and PDF tests and for `make prod` (nginx); needs root (CI runs as root).
 deps:
 	@missing=""; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v pdftotext >/dev/null || missing="$$missing poppler-utils"; \
 	[ -d /usr/share/fonts/opentype/noto ] || missing="$$missing fonts-noto-cjk"; \
+	command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing="$$missing nginx"; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing Debian packages:$$missing"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO=sudo; fi; \

@@ -34,9 +34,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench.relevance import CONTENT, DEFAULT_CORPUS, OUT, ensure_indexes, import_statutes, load_documents, read_stamp
 from indexer.training import LabelledQuestion as Question
 from indexer.training import load_questions
-from bench.relevance import CONTENT, DEFAULT_CORPUS, OUT, ensure_indexes, import_statutes, load_documents, read_stamp
 
 REPO = Path(__file__).resolve().parent.parent
 QUESTIONS = REPO.parent / "shared" / "benchmarks" / "stard-dev" / "queries.jsonl"

@@ -1,6 +1,6 @@
 """Search over entries: the analyzer, the schema, builds and queries. Imports kb, never webapp."""
 
-from indexer.build import BuildLockedError, BuildReport, build_index, open_index
+from indexer.build import BuildLockedError, BuildReport, IndexUnusableError, build_index, open_index
 from indexer.search import Hit, QueryError, SearchIndex, SearchPage
 
-__all__ = ["BuildLockedError", "BuildReport", "Hit", "QueryError", "SearchIndex", "SearchPage", "build_index", "open_index"]
+__all__ = ["BuildLockedError", "BuildReport", "Hit", "IndexUnusableError", "QueryError", "SearchIndex", "SearchPage", "build_index", "open_index"]

@@ -21,6 +21,7 @@ import errno
 import fcntl
 import hashlib
 import json
+import logging
 import os
 import re
 import shutil
@@ -118,18 +119,83 @@ def current_build(index_root: Path) -> Path | None:
     """Return the live build folder, or None if there is none yet."""
     try:
         name = (index_root / "CURRENT").read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
+    except (FileNotFoundError, UnicodeDecodeError):  # no CURRENT yet, or a damaged one: no live build
+        return None
+    if "/" in name or name.startswith("."):
         return None
     path = index_root / "builds" / name
     return path if name and (path / MANIFEST).is_file() else None
 
 
-def open_index(index_root: Path | str) -> Index:
-    """Open the live index read-only, loading the user dictionary it was built with."""
+class IndexMissingError(FileNotFoundError):
+    """The index folder holds no build yet."""
+
+
+class IndexUnusableError(RuntimeError):
+    """The index has builds, but none of them can be read (truncated or missing files)."""
+
+
+def check_build(build: Path) -> str | None:
+    """Return why ``build`` cannot be served (a missing manifest, an unreadable TOC or segment), or None if it can.
+
+    Run when a server opens a build (at start and when CURRENT changes), not per request: it
+    opens every segment and reads its first stored document.
+    """
+    try:
+        json.loads((build / MANIFEST).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return f"{MANIFEST} is missing"
+    except (OSError, ValueError):
+        return f"{MANIFEST} cannot be read"
+    try:
+        ix = whoosh_index.open_dir(str(build))
+        with ix.reader() as reader:
+            for segment_reader, _offset in reader.leaf_readers():
+                if segment_reader.doc_count_all():
+                    segment_reader.stored_fields(0)
+    except Exception as exc:  # noqa: BLE001 - any failure to read means this build cannot serve
+        return f"its index files cannot be read ({type(exc).__name__}: {str(exc)[:200]})"
+    return None
+
+
+def usable_build(index_root: Path) -> Path:
+    """Return the build to serve: the live one if it can be read, else the newest other build that can.
+
+    Raise FileNotFoundError if there is no build at all, IndexUnusableError (one line, saying how
+    to fix it) if none can be read.
+    """
+    live = current_build(index_root)
+    builds = index_root / "builds"
+    others = [p for p in builds.iterdir() if p.is_dir() and p != live] if builds.is_dir() else []
+    others.sort(key=_finished_ns, reverse=True)  # the newest finished build first
+    candidates = ([live] if live else []) + others
+    if not candidates:
+        raise IndexMissingError(f"no index in '{index_root}'. Build one with: kb index --index {index_root}")
+    reasons = []
+    for build in candidates:
+        reason = check_build(build)
+        if reason is None:
+            if build != live:
+                logging.getLogger("indexer").warning(
+                    "index %s: CURRENT names no readable build (%s); serving the last good build, %s.",
+                    index_root, "; ".join(reasons) or "CURRENT is missing or damaged", build.name)
+            return build
+        reasons.append(f"{build.name}: {reason}")
+    raise IndexUnusableError(f"no readable build in '{index_root}' ({'; '.join(reasons)}). "
+                             f"Rebuild it with: kb index --clean --index {index_root}")
+
+
+def _finished_ns(build: Path) -> int:
+    try:
+        return (build / MANIFEST).stat().st_mtime_ns
+    except OSError:
+        return 0
+
+
+def open_index(index_root: Path | str, build: Path | None = None) -> Index:
+    """Open ``build`` (default: the one usable_build picks) read-only, loading the user dictionary it was built with."""
     index_root = Path(index_root)
-    build = current_build(index_root)
-    if build is None:
-        raise FileNotFoundError(f"no index in '{index_root}'. Build one with: kb index --index {index_root}")
+    build = build or usable_build(index_root)
     load_dictionary(build / USER_DICTIONARY)
     return whoosh_index.open_dir(str(build))
 
@@ -350,6 +416,21 @@ def _full_build(loaded: LoadReport, resolver: StatuteResolver, titles: Mapping[s
     name = dt.datetime.now().strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}-{time.monotonic_ns() % 10**6}"
     build = builds / name
     build.mkdir()
+    try:
+        return _write_full_build(loaded, resolver, titles, superseded, index_root, dictionary, dictionary_hash,
+                                 content_dirs, include_drafts, build, progress)
+    except BaseException:
+        # A full disk (or any failure) must not leave the half-written build taking the space
+        # the next build needs: the live build was never touched, so removing this one is all.
+        if current_build(index_root) != build:
+            shutil.rmtree(build, ignore_errors=True)
+        raise
+
+
+def _write_full_build(loaded: LoadReport, resolver: StatuteResolver, titles: Mapping[str, str], superseded: set[str],
+                      index_root: Path, dictionary: str, dictionary_hash: str, content_dirs: list[Path],
+                      include_drafts: bool, build: Path, progress: Progress | None = None) -> BuildReport:
+    builds, name = build.parent, build.name
     (build / USER_DICTIONARY).write_text(dictionary, encoding="utf-8")
     copy_query_data(content_dirs, build)
     ix = whoosh_index.create_in(str(build), make_schema())
@@ -414,12 +495,17 @@ def _incremental_build(loaded: LoadReport, resolver: StatuteResolver, titles: Ma
                     progress("documents written", documents, total)
             writer.commit(merge=False)  # searchable now; small segments are merged after, in a commit of their own
         except BaseException:
-            writer.cancel()
+            _abandon(writer)
+            _remove_stray_files(live)
             raise
         manifest["files"] = {**kept, **{p: _manifest_entry(e) for p, e in new_entries.items()}}
-        _write_json(live / MANIFEST, manifest)
-        _merge_small_segments(live)
-        _save_arrays(live)
+        try:
+            _write_json(live / MANIFEST, manifest)
+            _merge_small_segments(live)
+            _save_arrays(live)
+        except BaseException:
+            _remove_stray_files(live)
+            raise
     return BuildReport(mode="incremental", entries=len(new_entries), documents=documents, added=len(added),
                        updated=len(changed), removed=len(removed), build_dir=str(live))
 
@@ -451,8 +537,45 @@ def _merge_small_segments(build: Path) -> None:
     try:
         writer.commit(mergetype=MERGE_SMALL)
     except BaseException:
-        writer.cancel()
+        _abandon(writer)
         raise
+
+
+def _abandon(writer: object) -> None:
+    """Cancel a writer whose commit failed, and release its lock even if Whoosh cannot cancel it.
+
+    A commit that failed part-way (a full disk) leaves the writer closed: cancel() raises and
+    the index's write lock stays held, so every later build of a long-running `kb serve --watch`
+    would fail with LockError.
+    """
+    try:
+        writer.cancel()  # type: ignore[attr-defined]
+    except Exception:  # noqa: BLE001 - the failure being handled is the one to report
+        lock = getattr(writer, "writelock", None)
+        try:
+            if lock is not None:
+                lock.release()
+        except Exception:  # noqa: BLE001
+            pass
+
+
+def _remove_stray_files(build: Path) -> None:
+    """Delete what a failed update wrote into the live build: segment files no commit refers to, temp files.
+
+    Whoosh deletes unreferenced segment files only at its next successful commit; after a full
+    disk that commit would itself fail for want of the space they take.
+    """
+    try:
+        ix = whoosh_index.open_dir(str(build))
+        toc = ix._read_toc()
+        whoosh_index.clean_files(ix.storage, ix.indexname, toc.generation, toc.segments)
+    except Exception:  # noqa: BLE001 - cleaning up after a failure must not hide that failure
+        pass
+    for tmp in [*build.glob("*.tmp"), *build.glob("*/*.tmp")]:  # ours, and Whoosh's MAIN.tmp folder
+        if tmp.is_dir():
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            tmp.unlink(missing_ok=True)
 
 
 def _write_json(path: Path, data: dict) -> None:

@@ -200,7 +200,7 @@ class PostingArrays:
                 array = np.load(folder / f"{stem}.npy", allow_pickle=False)
                 values = json.loads((folder / f"{stem}.json").read_text(encoding="utf-8")) if kind == "codes" else None
                 return array, values
-            except (OSError, ValueError):
+            except (OSError, ValueError, EOFError):  # EOFError: a file truncated to 0 bytes
                 pass
         array, values = compute()
         if folder is not None:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -107,6 +108,19 @@ class Tables:
                    data.get("law_prior", {}), data.get("article_prior", {}), data.get("law_words", {}))
 
 
+def import_lightgbm() -> Any:
+    """Import LightGBM with a one-thread OpenMP pool unless told otherwise.
+
+    gunicorn --preload loads the model in the master and forks the workers: GNU OpenMP's thread
+    pool does not survive a fork, and a worker's first prediction then waits forever (seen:
+    /-/health hung). One thread is also what a query wants; ``kb train`` asks for more itself.
+    """
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    import lightgbm
+
+    return lightgbm
+
+
 class LearnedRanker:
     """The learned order of a search's candidates (see the module docstring)."""
 
@@ -124,9 +138,8 @@ class LearnedRanker:
         tables = Tables.from_json(tables_path.read_text(encoding="utf-8"))
         booster = None
         if booster_path.is_file():
-            import lightgbm
-
-            booster = lightgbm.Booster(model_str=booster_path.read_text(encoding="utf-8"))
+            lightgbm = import_lightgbm()
+            booster = lightgbm.Booster(model_str=booster_path.read_text(encoding="utf-8"), params={"num_threads": 1})
         return cls(tables, booster)
 
     def save(self, folder: Path) -> None:

@@ -25,7 +25,7 @@ from whoosh.qparser import MultifieldParser
 from whoosh.searching import Results, Searcher
 
 from indexer.analyzer import initialize, normalize, query_terms
-from indexer.build import current_build, open_index
+from indexer.build import current_build, open_index, usable_build
 from indexer.docsets import ARRAYS_FOLDER, IndexView, PostingArrays, Unsupported
 from indexer.query import QueryPlan, TermGroup, Thesaurus, understand
 from indexer.ranking import GUIDE_TAG, LearnedRanker, asks_what_to_prove, topic_words
@@ -386,6 +386,7 @@ class SearchIndex:
         self._repealed_stamp: tuple | None = None
         self._arrays = PostingArrays()
         self._build: Path | None = None
+        self._wanted: Path | None = None  # the build CURRENT named when the index was last opened
         self._ix = None
         self.ranker: LearnedRanker | None = LearnedRanker.load()
         self._open()
@@ -393,9 +394,11 @@ class SearchIndex:
 
     def _open(self) -> None:
         with self._lock:
-            build = current_build(self.root)
-            if build != self._build or self._ix is None:
-                self._ix = open_index(self.root)
+            wanted = current_build(self.root)
+            if wanted != self._wanted or self._ix is None:
+                build = usable_build(self.root)  # checked once per swap; a damaged one leaves the last good build
+                self._ix = open_index(self.root, build)
+                self._wanted = wanted
                 self._build = build
                 self.thesaurus = Thesaurus.load(build) if build else Thesaurus()
                 self.causes = CauseTree.load(build) if build else CauseTree()
@@ -406,7 +409,7 @@ class SearchIndex:
 
     def searcher(self) -> Searcher:
         """Return this thread's searcher, switched to a new build or refreshed after a commit."""
-        if current_build(self.root) != self._build:
+        if current_build(self.root) != self._wanted:
             self._open()
         local = self._local
         searcher = getattr(local, "searcher", None)

@@ -9,7 +9,6 @@ that the figures it reports for the dev half come from models that never saw the
 from __future__ import annotations
 
 import json
-import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ import numpy as np
 
 from indexer.analyzer import query_terms
 from indexer.query import to_simplified
-from indexer.ranking import LearnedRanker, Tables
+from indexer.ranking import LearnedRanker, Tables, import_lightgbm
 
 IBM_ITERATIONS = 8
 MIN_PAIRS = 2  # a translation seen in fewer (question, article) pairs is noise
@@ -181,8 +180,7 @@ def fit(index: Any, questions: list[LabelledQuestion], laws: dict[str, str],
     training question's features come from tables learned without it (CROSS_FIT parts:
     cross-fitting); the ranker that is returned carries the tables learned from all of them.
     """
-    import lightgbm
-
+    lightgbm = import_lightgbm()
     rows, labels, groups = [], [], []
     for part in range(CROSS_FIT):
         inside = [q for i, q in enumerate(questions) if i % CROSS_FIT == part]

@@ -85,6 +85,9 @@ def index(content_dirs: tuple[Path, ...], index_dir: Path, clean: bool, drafts: 
     except BuildLockedError as exc:
         click.echo(f"kb index: {exc}", err=True)
         sys.exit(1)
+    except OSError as exc:
+        click.echo(f"kb index: {write_failure(index_dir, exc)}", err=True)
+        sys.exit(1)
     finally:
         if progress is not None:
             progress.close()
@@ -95,6 +98,15 @@ def index(content_dirs: tuple[Path, ...], index_dir: Path, clean: bool, drafts: 
     click.echo(report.summary())
     # Every problem printed counts, links included (issue #13: this once looked at load problems only).
     sys.exit(1 if problems else 0)
+
+
+def write_failure(index_dir: Path, exc: OSError) -> str:
+    """Return the one line that reports a build that could not write (a full disk, a read-only folder)."""
+    import errno
+
+    what = "the disk is full" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else (exc.strerror or str(exc)).lower()
+    return (f"cannot write the index in '{index_dir}': {what}. The unfinished build was removed and the last "
+            "build still serves. Free some space (or fix the folder) and run kb index again.")
 
 
 def build_and_record(roots: list[Path], index_dir: Path, *, clean: bool = False, drafts: bool = False,
@@ -173,10 +185,15 @@ def serve(host: str, port: int, index_dir: Path | None, watch: bool, content_dir
             watcher = ContentWatcher(roots, lambda: rebuild(roots, index_dir, drafts, cache))
             watcher.start()
     app = create_app({"INDEX_DIR": str(index_dir), "DEBUG": debug, "WATCH": watch})
+    from indexer import IndexUnusableError
+
     try:
         search_index(app)
     except FileNotFoundError as exc:
         raise click.UsageError(str(exc)) from None
+    except IndexUnusableError as exc:
+        click.echo(f"kb serve: {exc}", err=True)
+        sys.exit(1)
     click.echo(f"Serving {index_dir} on http://{host}:{port}/" + (" (watching for changes)" if watch else ""), err=True)
     try:
         run_simple(host, port, app, threaded=True, use_debugger=debug, use_reloader=False)
@@ -185,14 +202,36 @@ def serve(host: str, port: int, index_dir: Path | None, watch: bool, content_dir
             watcher.stop()
 
 
+def missing_folder_problem(root: Path) -> Problem:
+    """Return the problem shown while a watched content folder is gone."""
+    from kb.problems import display_path
+
+    return Problem(display_path(root), 0, "content folder",
+                   "is missing (deleted or moved); still serving the last build.",
+                   "Restore the folder: it is rebuilt as soon as it is back.")
+
+
 def rebuild(roots: list[Path], index_dir: Path, drafts: bool, cache: dict) -> None:
     """Update the index after a change; report problems on stderr and keep serving."""
     from indexer import BuildLockedError
+    from indexer.status import write_problems
 
+    missing = [root for root in roots if not root.is_dir()]
+    if missing:
+        # Building now would remove every entry of the missing folder: keep the last build
+        # serving, say why in /-/problems, and rebuild when the folder is back (kb/watch.py).
+        problems = [missing_folder_problem(root) for root in missing]
+        write_problems(index_dir, problems, 0)
+        for problem in problems:
+            click.echo(str(problem), err=True)
+        return
     try:
         report, problems = build_and_record(roots, index_dir, drafts=drafts, cache=cache, wait=10)
     except BuildLockedError as exc:
         click.echo(f"kb serve: {exc}", err=True)
+        return
+    except OSError as exc:
+        click.echo(f"kb serve: {write_failure(index_dir, exc)}", err=True)
         return
     click.echo(report.summary() + (f" {len(problems)} problems: see /-/problems" if problems else ""), err=True)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -89,13 +90,27 @@ def to_date(value: Any) -> str:
         raise FieldError(f"'{text}' is not a date.", "Use YYYY-MM-DD, e.g. 2021-03-01.") from None
 
 
+# The scripts an id may use: ASCII letters and digits, '-', '_', '.', the full-width brackets of
+# case numbers, and CJK ideographs. \w alone would let a Cyrillic 'а' (U+0430) make
+# 'alibaba-v-jiаnshi-shuadan' look like an existing entry while being another.
+ID_CHARACTER = re.compile(r"[A-Za-z0-9_\-.（）\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+
 def to_id(value: Any) -> str:
-    """Return an entry id that is safe in URLs and file names."""
+    """Return an entry id that is safe in URLs and file names, in the scripts ids may use."""
     text = to_nonempty_text(value)
     if not ID_PATTERN.match(text) or text.startswith(".") or ".." in text:
         raise FieldError(
             f"'{text}' is not a valid id.",
             "Use letters, digits, Chinese characters, '-', '_' and '.', with no '/' or '..', e.g. bic-2019-anshua-liuliang.",
+        )
+    odd = next((char for char in text if not ID_CHARACTER.fullmatch(char)), None)
+    if odd is not None:
+        name = unicodedata.name(odd, "an unnamed character")
+        looks = ", not a Latin letter" if name.startswith(("CYRILLIC", "GREEK")) else ", which ids may not hold"
+        raise FieldError(
+            f"'{text}' is not a valid id: '{odd}' is U+{ord(odd):04X} {name}{looks}.",
+            "Use ASCII letters and digits, Chinese characters, '-', '_' and '.'; retype the id on an English keyboard.",
         )
     return text
 

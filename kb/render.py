@@ -32,12 +32,16 @@ ALLOWED_ATTRIBUTES = {
     "span": {"class"},
     "td": {"align"},
     "th": {"align"},
-    "h2": {"id"},
-    "h3": {"id"},
-    "h4": {"id"},
     "input": {"type", "disabled", "checked"},
     "li": {"class"},
 }
+# `id` and `class` only with the values our own renderer gives them: an editor's `id` or
+# `class` could fake a part of the page (the problems banner) or style an outside link as a
+# wiki-link. An article anchor is the article's label (第十七条).
+OWN_CLASSES = {"a": {"wiki-link", "citation"}, "span": {"broken-link"}, "p": {"article"}, "li": {"task"}}
+ARTICLE_ID = re.compile(r"第[一二三四五六七八九十百千零〇两\d]+条(?:之[一二三四五六七八九十]+)?")
+LINK_TAG = re.compile(r"<a\s[^>]*>")
+CLASS_ATTRIBUTE = re.compile(r'\sclass="[^"]*"')
 ARTICLE_PARAGRAPH = re.compile(r"<p>(第[一二三四五六七八九十百千零〇两\d]+条(?:之[一二三四五六七八九十]+)?)(\s)")
 TASK_ITEM = re.compile(r"<li>\[([ xX])\]\s")
 
@@ -111,10 +115,20 @@ def plain_text(text: str, titles: Mapping[str, str] | None = None) -> str:
     return re.sub(r"[ \t]+", " ", re.sub(r"\n{3,}", "\n\n", text)).strip()
 
 
+def _own_attribute(tag: str, attribute: str, value: str) -> str | None:
+    if attribute == "class":
+        return value if value in OWN_CLASSES.get(tag, ()) else None
+    if attribute == "id":
+        return value if tag == "p" and ARTICLE_ID.fullmatch(value) else None
+    return value
+
+
 def sanitize(html: str) -> str:
     """Return ``html`` with everything outside the allow-list removed."""
-    return nh3.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
+    html = nh3.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, attribute_filter=_own_attribute,
                      url_schemes={"http", "https", "mailto"}, link_rel="noopener noreferrer")
+    # A wiki-link or citation class only on a link to an entry.
+    return LINK_TAG.sub(lambda m: m[0] if ' href="/entries/' in m[0] else CLASS_ATTRIBUTE.sub("", m[0]), html)
 
 
 def render_markdown(text: str, *, link_entry: EntryLinker | None = None,

@@ -37,6 +37,8 @@ EXPECTED: dict[str, tuple[bool, list[str]]] = {
     "field_of_other_type.md": (True, ["field_of_other_type.md:4: court: is not a field of a statute. It belongs to: ruling. Remove it."]),
     "not_a_mapping.md": (False, ["not_a_mapping.md:2: front matter: is not a list of 'field: value' lines. Write one 'field: value' per line, e.g. 'title: ...'."]),
     "no_front_matter.md": (False, ["no_front_matter.md:1: front matter: is missing: the file does not start with '---'. Add a front matter block at the top: '---', 'type: ...', 'title: ...', '---'."]),
+    "confusable_id.md": (False, ["confusable_id.md:4: id: 'alibaba-v-ji\u0430nshi-shuadan' is not a valid id: '\u0430' is U+0430 CYRILLIC SMALL LETTER A, "
+                                 "not a Latin letter. Use ASCII letters and digits, Chinese characters, '-', '_' and '.'; retype the id on an English keyboard."]),
     "刷单 案（副本）、草稿.md": (True, []),
     "duplicate_id_a.md": (True, []),
     "duplicate_id_b.md": (True, []),

@@ -6,6 +6,7 @@ Latency is measured in bench/ (no timed assertions here); these tests poll with 
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import time
 import urllib.parse
@@ -94,6 +95,51 @@ def test_new_file_broken_file_fixed_file(watched) -> None:  # type: ignore[no-un
     eventually(lambda: search_ids(base, "区块链存证") == [], "a deleted file leaves the index")
 
 
+def stamp(base: str) -> str:
+    return get_json(base + "/-/status")["stamp"]
+
+
+def test_reading_files_does_not_rebuild(watched) -> None:  # type: ignore[no-untyped-def]
+    """watchdog 7 reports `opened` and `closed_no_write` for reads: a read must not start a build (each build reads)."""
+    base, content = watched
+    time.sleep(1.2)  # the problems' stamp has a resolution of one second: a rebuild now would change it
+    before = stamp(base)
+    for _ in range(3):
+        (content / "rulings" / "first.md").read_text(encoding="utf-8")
+        sorted(content.rglob("*.md"))
+    time.sleep(2.5)
+    assert stamp(base) == before
+    # A real change still rebuilds.
+    (content / "rulings" / "first.md").write_text(entry_text(title="第一个条目", body="改过的正文：电子合同。"), encoding="utf-8")
+    eventually(lambda: search_ids(base, "电子合同") == ["first"], "a saved change is searchable")
+
+
+def test_content_folder_deleted_then_restored(watched) -> None:  # type: ignore[no-untyped-def]
+    """Deleting the watched folder keeps the last build serving, says so in /-/problems, and its return rebuilds."""
+    base, content = watched
+    saved = content.parent / "saved"
+    shutil.copytree(content, saved)
+    documents = get_json(base + "/-/health")["documents"]
+    shutil.rmtree(content)
+
+    def missing_shown() -> bool:
+        return [p["text"] for p in get_json(base + "/-/problems.json")["problems"]] == [
+            f"{content}:0: content folder: is missing (deleted or moved); still serving the last build. "
+            "Restore the folder: it is rebuilt as soon as it is back."]
+
+    eventually(missing_shown, "/-/problems says the content folder is missing")
+    assert get_json(base + "/-/health")["documents"] == documents
+    assert search_ids(base, "原来的正文") == ["first"]
+
+    (saved / "rulings" / "first.md").write_text(entry_text(title="第一个条目", body="恢复后的正文：网络直播。"), encoding="utf-8")
+    shutil.move(str(saved), str(content))
+    eventually(lambda: search_ids(base, "网络直播") == ["first"], "the restored folder is rebuilt")
+    eventually(lambda: get_json(base + "/-/problems.json")["problems"] == [], "the problem is cleared")
+    # ...and watched again: an edit after the return is picked up.
+    (content / "rulings" / "first.md").write_text(entry_text(title="第一个条目", body="再次修改：数据爬取。"), encoding="utf-8")
+    eventually(lambda: search_ids(base, "数据爬取") == ["first"], "edits after the return are watched")
+
+
 def test_drafts_only_in_preview(tmp_path: Path) -> None:
     from indexer import SearchIndex, build_index
 
@@ -127,4 +173,6 @@ def test_atom_feed(client) -> None:  # type: ignore[no-untyped-def]
     assert len(entries) >= 25
     updated = [e.find("a:updated", ns).text for e in entries]
     assert updated == sorted(updated, reverse=True)
-    assert all(e.find("a:link", ns).get("href").startswith("http://localhost/entries/") for e in entries)
+    # No KB_BASE_URL: relative links (never the client's Host header), ids a URN of the path.
+    assert all(e.find("a:link", ns).get("href") == "/entries/" + e.find("a:id", ns).text.removeprefix("urn:netcourt-kb:/entries/")
+               for e in entries)

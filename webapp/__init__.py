@@ -10,6 +10,7 @@ from urllib.parse import quote
 from flask import Flask
 
 from indexer import SearchIndex
+from webapp.limits import MAX_CONTENT_LENGTH
 
 DEFAULTS: dict[str, Any] = {
     # Where the index lives (built by `kb index`). Env: KB_INDEX_DIR.
@@ -25,6 +26,16 @@ DEFAULTS: dict[str, Any] = {
     "EDIT_URL": "",
     # Interface languages; the first is the default. Env: KB_LANGUAGES (JSON list).
     "LANGUAGES": ["zh", "en"],
+    # The site's public address, e.g. https://kb.example.org, for the Atom feed and the report's
+    # platform line. Never taken from the request's Host header (a client chooses it); unset,
+    # links are relative (or built from SERVER_NAME if that is set). Env: KB_BASE_URL.
+    "BASE_URL": "",
+    # Largest request body read, in bytes; more is a 413 before it is read (webapp/limits.py).
+    # Env: KB_MAX_CONTENT_LENGTH.
+    "MAX_CONTENT_LENGTH": MAX_CONTENT_LENGTH,
+    # Largest form field and most form fields (Werkzeug reads no more). Env: KB_MAX_FORM_MEMORY_SIZE, KB_MAX_FORM_PARTS.
+    "MAX_FORM_MEMORY_SIZE": MAX_CONTENT_LENGTH,
+    "MAX_FORM_PARTS": 1000,
 }
 LANGUAGE_COOKIE = "lang"
 
@@ -93,6 +104,15 @@ def quote_raw_query_string(wsgi_app: Callable) -> Callable:
         return wsgi_app(environ, start_response)
 
     return middleware
+
+
+def public_url(path: str = "/") -> str:
+    """Return ``path`` on the configured public address (BASE_URL, else SERVER_NAME), else ``path`` itself."""
+    from flask import current_app
+
+    config = current_app.config
+    base = config["BASE_URL"] or (f"{config['PREFERRED_URL_SCHEME']}://{config['SERVER_NAME']}" if config.get("SERVER_NAME") else "")
+    return base.rstrip("/") + path if base else path
 
 
 def search_index(app: Flask) -> SearchIndex:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import unquote
+
 from flask import Blueprint, abort, current_app, jsonify, redirect, request, url_for
 
 from indexer import QueryError
@@ -46,9 +48,17 @@ def entry(entry_id: str):  # type: ignore[no-untyped-def]
 
 @bp.get("/-/health")
 def health():  # type: ignore[no-untyped-def]
-    """Report whether the index is open and how many documents it holds."""
-    index = search_index(current_app)
-    return jsonify({"ok": True, "documents": index.count(), "build": index.build_name})
+    """Report whether searches work (one real search, 503 if it fails) and how many documents the index holds."""
+    from webapp import WARM_UP_PATH
+    from webapp.errors import error_response
+
+    try:
+        index = search_index(current_app)
+        index.search(unquote(WARM_UP_PATH.split("q=", 1)[1]), per_page=1)
+        return jsonify({"ok": True, "documents": index.count(), "build": index.build_name})
+    except Exception as exc:  # noqa: BLE001 - whatever stops a search makes the server unhealthy
+        current_app.logger.exception("health check failed")
+        return error_response(f"searches fail: {type(exc).__name__}: {str(exc)[:300]}", 503)
 
 
 @bp.get("/-/version")

@@ -7,7 +7,6 @@ from typing import Any
 from urllib.parse import quote
 
 from flask import current_app
-
 from flask_babel import gettext as _
 from markupsafe import escape
 

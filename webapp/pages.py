@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from indexer.search import rfc3339
@@ -119,7 +120,9 @@ def entry(entry_id: str):  # type: ignore[no-untyped-def]
         target = index.find_alias(entry_id)
         if target:
             return redirect(url_for("pages.entry", entry_id=target), code=301)
-        abort(404, description=_l("没有这个条目：%(id)s", id=entry_id))
+        # gettext, not lazy_gettext: a lazy string counts as safe markup in templates, and the
+        # id is the visitor's text (a 404 page must not reflect HTML).
+        abort(404, description=_("没有这个条目：%(id)s", id=entry_id))
     return render_template("entry.html", entry=view, type_labels=TYPE_LABELS)
 
 
@@ -130,9 +133,23 @@ def set_language(code: str):  # type: ignore[no-untyped-def]
 
     if code not in current_app.config["LANGUAGES"]:
         abort(404, description=f"unknown language '{code}'.")
-    target = request.args.get("next") or "/"
-    if not target.startswith("/") or target.startswith("//"):
-        target = "/"
-    response = redirect(target)
+    response = redirect(local_path(request.args.get("next") or "/"))
     response.set_cookie(LANGUAGE_COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
     return response
+
+
+def local_path(target: str) -> str:
+    """Return ``target`` if it is a path on this site, else "/".
+
+    Browsers drop tabs and newlines inside a URL and read a backslash as a slash, so
+    ``/<TAB>/evil.example`` and ``/\\evil.example`` both lead off the site: any control
+    character or backslash makes the target unsafe, as does anything with a scheme or a host.
+    """
+    if any(ord(char) < 0x20 or ord(char) == 0x7F or char == "\\" for char in target):
+        return "/"
+    if not target.startswith("/") or target.startswith("//"):
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return "/"
+    return target

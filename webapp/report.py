@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -39,7 +38,8 @@ from indexer.similar import (
 )
 from kb import __version__
 from kb.render import entry_url, render_markdown
-from webapp import search_index
+from webapp import public_url, search_index
+from webapp.limits import parse_json
 
 bp = Blueprint("report", __name__)
 
@@ -81,9 +81,12 @@ SIMILAR_OPENAPI: dict[str, Any] = {
 
 
 def _json_body() -> dict[str, Any]:
-    data = request.get_json(silent=True)
+    message = 'the body must be a JSON object, e.g. {"text": "案情……", "limit": 30}.'
+    if not request.is_json:
+        raise BadRequest(message)
+    data = parse_json(request.get_data(cache=False), "the body", invalid=message)
     if not isinstance(data, dict):
-        raise BadRequest('the body must be a JSON object, e.g. {"text": "案情……", "limit": 30}.')
+        raise BadRequest(message)
     return data
 
 
@@ -173,17 +176,17 @@ def _parse_time(value: str) -> dt.datetime | None:
         return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=dt.UTC)
-    return parsed.astimezone(BEIJING)
+    try:
+        return parsed.astimezone(BEIJING)
+    except OverflowError:  # 9999-12-31T23:59:59-23:59 is past the last datetime in Beijing time
+        raise BadRequest(f"searches: time '{value}' is out of range.") from None
 
 
 def parse_searches(raw: str) -> list[dict[str, Any]]:
     """Return the searches the browser recorded, checked and clipped; raise BadRequest if not a JSON list."""
     if not raw.strip():
         return []
-    try:
-        items = json.loads(raw)
-    except ValueError:
-        raise BadRequest("searches must be a JSON list.") from None
+    items = parse_json(raw, "searches", invalid="searches must be a JSON list.")
     if not isinstance(items, list):
         raise BadRequest("searches must be a JSON list.")
     searches = []
@@ -255,9 +258,10 @@ def build_report(index: SearchIndex, form: Mapping[str, Any], ids: list[str]) ->
         "facts": _clip(form.get("facts"), MAX_TEXT),
         "dispute": _clip(form.get("dispute"), MAX_NOTE),
         "conclusion": _clip(form.get("conclusion"), MAX_NOTE),
-        # The site and its version, as a reader of the report can name them; not the internal build id.
-        "platform": {"name": current_app.config["SITE_NAME"], "url": request.host_url, "version": __version__,
-                     "documents": index.count()},
+        # The site and its version, as a reader of the report can name them; not the internal build id,
+        # and never the client's Host header.
+        "platform": {"name": current_app.config["SITE_NAME"], "url": public_url("/") if "://" in public_url("/") else "",
+                     "version": __version__, "documents": index.count()},
         "searches": searches,
         "first": min(times) if times else None,
         "last": max(times) if times else None,
@@ -288,6 +292,11 @@ def _md_escape(text: str) -> str:
     return re.sub(r"([\\`*_\[\]<>|#])", r"\\\1", " ".join(text.split()))
 
 
+def _md_block(text: str) -> str:
+    """Return multi-line user text with its Markdown kept but no raw HTML (``<`` and ``>`` escaped)."""
+    return re.sub(r"([\\<>])", r"\\\1", text)
+
+
 def report_markdown(report: dict[str, Any]) -> str:
     """Return the report as Markdown."""
     none = _("（未填写）")
@@ -302,7 +311,7 @@ def report_markdown(report: dict[str, Any]) -> str:
     lines += [f"- {_('报告生成')}：{_time_text(report['generated'])}（{_('北京时间')}）", ""]
     platform = report["platform"]
     lines += [f"## {_('三、检索平台')}", "",
-              f"- {platform['name']}（{platform['url']}）",
+              f"- {platform['name']}" + (f"（{platform['url']}）" if platform["url"] else ""),
               f"- {_('版本')}：{platform['version']}；{_('文档数')}：{platform['documents']}", ""]
     lines += [f"## {_('四、检索方法')}", ""]
     if report["searches"]:
@@ -321,29 +330,29 @@ def report_markdown(report: dict[str, Any]) -> str:
                 n=len(report["cases"])), ""]
     lines += [f"## {_('六、类案裁判要点')}", ""]
     for case in report["cases"]:
-        lines += [f"### {case['number']}. {case['title']}", "",
-                  f"- {_('案号')}：{case['case_number'] or none}",
-                  f"- {_('法院')}：{case['court'] or none}",
+        lines += [f"### {case['number']}. {_md_escape(case['title'])}", "",
+                  f"- {_('案号')}：{_md_escape(case['case_number'] or '') or none}",
+                  f"- {_('法院')}：{_md_escape(case['court'] or '') or none}",
                   f"- {_('裁判日期')}：{case['date'] or none}",
                   f"- {_('权威层级')}：{precedent_label(case['tier'])}",
                   f"- {_('参照或参考')}：{precedent_label(case['follow'])}"]
         if case["statutes"]:
-            lines.append(f"- {_('引用法条')}：{'、'.join(case['statutes'])}")
+            lines.append(f"- {_('引用法条')}：{_md_escape('、'.join(case['statutes']))}")
         lines.append(f"- {_('裁判要点')}：{_md_escape(case['holding'] or '') or none}")
         if case["note"]:
-            lines += [f"- {_('检索人意见')}：", "", *("  " + line for line in case["note"].splitlines())]
+            lines += [f"- {_('检索人意见')}：", "", *("  " + line for line in _md_block(case["note"]).splitlines())]
         lines.append("")
     lines += [f"## {_('七、待决案件争议焦点')}", ""]
     if report["facts"]:
-        lines += [f"{_('基本案情')}：", "", report["facts"], ""]
-    lines += [f"{_('争议焦点')}：", "", report["dispute"] or none, ""]
+        lines += [f"{_('基本案情')}：", "", _md_block(report["facts"]), ""]
+    lines += [f"{_('争议焦点')}：", "", _md_block(report["dispute"]) or none, ""]
     lines += [f"## {_('八、类案运用情况')}", ""]
     follow = "、".join(f"{c['number']}" for c in report["follow"])
     consult = "、".join(f"{c['number']}" for c in report["consult"])
     lines.append(f"- {_('应当参照')}（{_('指导性案例')}）：{follow or _('无')}")
     lines.append(f"- {_('可以参考')}：{consult or _('无')}")
     if report["conclusion"]:
-        lines += ["", report["conclusion"]]
+        lines += ["", _md_block(report["conclusion"])]
     lines.append("")
     return "\n".join(lines)
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, render_template, url_for
 
 from indexer.status import read_problems
-from webapp import search_index
+from webapp import public_url, search_index
 
 bp = Blueprint("system", __name__)
 
@@ -21,7 +21,7 @@ def content_problems() -> dict:
 @bp.app_context_processor
 def inject_problems() -> dict:
     """Give every page the problem count, for the banner."""
-    return {"problem_count": lambda: len(content_problems()["problems"])}
+    return {"problem_count": lambda: content_problems()["total"]}
 
 
 @bp.get("/-/problems")
@@ -43,7 +43,7 @@ def status():  # type: ignore[no-untyped-def]
     searcher = index.searcher()
     report = content_problems()
     stamp = f"{index.build_name}:{searcher.reader().generation()}:{report.get('updated')}"
-    response = jsonify({"ok": True, "stamp": stamp, "problems": len(report["problems"])})
+    response = jsonify({"ok": True, "stamp": stamp, "problems": report["total"]})
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -51,9 +51,14 @@ def status():  # type: ignore[no-untyped-def]
 @bp.get("/feed.xml")
 def feed():  # type: ignore[no-untyped-def]
     """Atom feed of rulings and guidelines, newest change first."""
-    base = request.host_url.rstrip("/")
-    entries = [dict(e, url=base + e["url"]) for e in search_index(current_app).recent_entries(limit=50)]
+    # Links from KB_BASE_URL, never from the Host header; relative without it, and ids (which
+    # must be absolute IRIs) then a URN of the path.
+    def ident(path: str) -> str:
+        url = public_url(path)
+        return url if "://" in url else "urn:netcourt-kb:" + path
+
+    entries = [dict(e, url=public_url(e["url"]), id=ident(e["url"])) for e in search_index(current_app).recent_entries(limit=50)]
     updated = max((e["updated"] for e in entries), default=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
-    xml = render_template("feed.xml", entries=entries, updated=updated, feed_url=url_for("system.feed", _external=True),
-                          site_url=url_for("pages.search", _external=True))
+    xml = render_template("feed.xml", entries=entries, updated=updated, feed_url=public_url(url_for("system.feed")),
+                          feed_id=ident(url_for("system.feed")), site_url=public_url(url_for("pages.search")))
     return Response(xml, mimetype="application/atom+xml")

@@ -10,11 +10,17 @@ all of it loaded and answer their first query at once (instead of paying seconds
 from __future__ import annotations
 
 import gc
+import sys
 
+from indexer import IndexUnusableError
 from webapp import create_app, warm_up
 
 app = create_app()
-warm_up(app)
+try:
+    warm_up(app)
+except IndexUnusableError as exc:  # no build can be read: refuse to start, in one line
+    print(f"webapp.wsgi: {exc}", file=sys.stderr, flush=True)
+    raise SystemExit(1) from None
 # What the master loaded stays shared with the workers only while no worker writes to its pages;
 # a garbage collection in a worker would (it marks every object it visits), so the master's
 # objects are moved out of the collector's sight before the fork.
