@@ -139,7 +139,7 @@ class LearnedRanker:
         booster = None
         if booster_path.is_file():
             lightgbm = import_lightgbm()
-            booster = lightgbm.Booster(model_str=booster_path.read_text(encoding="utf-8"), params={"num_threads": 1})
+            booster = lightgbm.Booster(model_str=booster_path.read_text(encoding="utf-8"))
         return cls(tables, booster)
 
     def save(self, folder: Path) -> None:
