@@ -126,6 +126,16 @@ class SearchPage:
     answer: dict[str, Any] | None = None
     redirect: str | None = None  # the query is a case number: the ruling's page, where the UI goes at once
 
+    @property
+    def lead(self) -> dict[str, str] | None:
+        """Return the article that answers a statute question first (page 1, by relevance), if one leads."""
+        if self.page != 1 or self.sort != "relevance" or self.answer or not self.results:
+            return None
+        first = self.results[0]
+        if first.kind != "article":
+            return None
+        return {"title": first.title, "url": first.url, "article": first.article or ""}
+
     def selected(self, name: str) -> list[str]:
         """Return the values chosen for the filter ``name`` (none, one or several)."""
         return filter_values(self.filters.get(name))
@@ -157,6 +167,7 @@ class SearchPage:
             "cause_tree": self.cause_tree,
             "did_you_mean": self.did_you_mean,
             "answer": self.answer,
+            "lead": self.lead,
             "redirect": self.redirect,
         }
 

@@ -65,3 +65,18 @@ def test_the_page_and_the_api_show_the_guide_and_its_checklist(client) -> None: 
     card = html.split('class="answer', 1)[1].split("</section>", 1)[0]
     assert "网络购物合同纠纷举证指南" in card
     assert "<li" in card  # the guide's checklist, not only its title
+
+
+def test_a_statute_question_names_the_article_that_answers_it_first(client) -> None:  # type: ignore[no-untyped-def]
+    api = client.get("/api/search", query_string={"q": "电子合同有法律效力吗"}).get_json()
+    first = api["results"][0]
+    assert first["kind"] == "article"
+    assert api["lead"] == {"title": first["title"], "url": first["url"], "article": first["article"]}
+    html = client.get("/search", query_string={"q": "电子合同有法律效力吗"}).get_data(as_text=True)
+    lead = html.split('id="lead"', 1)[1].split("</p>", 1)[0]
+    assert f'href="{first["url"]}"' in lead and first["title"] in lead
+
+
+def test_no_lead_article_when_a_guide_answers(client) -> None:  # type: ignore[no-untyped-def]
+    api = client.get("/api/search", query_string={"q": "网购的衣服质量有问题，跟卖家打官司要准备哪些材料"}).get_json()
+    assert api["answer"]["id"] == SHOPPING and api["lead"] is None

@@ -80,6 +80,7 @@ SEARCH_PAGE: dict[str, Any] = {
         "facets": {"type": "object", "description": "Counts per facet, each counted with the other facets' filters but not its own.",
                    "additionalProperties": {"type": "array", "items": {"$ref": "#/components/schemas/FacetCount"}}},
         "answer": {"type": "object", "nullable": True, "description": "The guide that answers the question: id, title, url, summary, checklist."},
+        "lead": {"type": "object", "nullable": True, "description": "On page 1 by relevance, when an article leads and no guide answers: the article (title, url, article)."},
         "redirect": {"type": "string", "nullable": True, "description": "The query is a case number: the path of its ruling (the search page goes there)."},
     },
 }
