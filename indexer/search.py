@@ -25,6 +25,7 @@ from whoosh.qparser import MultifieldParser
 from whoosh.searching import Results, Searcher
 
 from indexer.analyzer import initialize, normalize, query_terms
+from indexer.browse import neighbours
 from indexer.build import current_build, open_index, usable_build
 from indexer.docsets import ARRAYS_FOLDER, IndexView, PostingArrays, Unsupported
 from indexer.query import QueryPlan, TermGroup, Thesaurus, understand
@@ -991,6 +992,15 @@ class SearchIndex:
         results = searcher.search(wq.And([wq.Term("parent_id", entry_id), wq.Term("kind", "article")]), limit=None,
                                   sortedby="article_no")
         return [hit.fields() for hit in results]
+
+    def state(self) -> str:
+        """Return a stamp of the index state being served: it changes with every build and commit."""
+        return f"{self.build_name}:{self.searcher().reader().generation()}"
+
+    def neighbours(self, entry_id: str, entry_type: str) -> tuple[dict | None, dict | None]:
+        """Return the stored fields of the previous and the next entry of the same type (None at either end)."""
+        searcher = self.searcher()
+        return neighbours(searcher, entry_id, entry_type, (str(self.build_dir), searcher.reader().generation()))
 
     @property
     def build_dir(self) -> Path | None:

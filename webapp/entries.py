@@ -11,7 +11,6 @@ from flask_babel import gettext as _
 from markupsafe import escape
 
 from indexer import SearchIndex
-from indexer.browse import neighbours
 from kb.citations import Citation, extract_citations
 from kb.links import citation_key
 from kb.render import entry_url, render_markdown
@@ -74,8 +73,7 @@ def entry_navigation(index: SearchIndex, stored: dict[str, Any]) -> dict[str, An
     """Return the entry's file, its "edit this file" URL (setting EDIT_URL) and its previous and next entries."""
     path = stored.get("path") or ""
     prefix = current_app.config.get("EDIT_URL") or ""
-    searcher = index.searcher()
-    previous, following = neighbours(searcher, stored["id"], stored["type"], (str(index.build_dir), searcher.reader().generation()))
+    previous, following = index.neighbours(stored["id"], stored["type"])
     return {
         "path": path,
         "edit_url": prefix.rstrip("/") + "/" + quote(path) if prefix and path else None,

@@ -40,9 +40,8 @@ def problems_json():  # type: ignore[no-untyped-def]
 def status():  # type: ignore[no-untyped-def]
     """Return a stamp that changes whenever the index or the problems change (pages poll it to reload)."""
     index = search_index(current_app)
-    searcher = index.searcher()
     report = content_problems()
-    stamp = f"{index.build_name}:{searcher.reader().generation()}:{report.get('updated')}"
+    stamp = f"{index.state()}:{report.get('updated')}"
     response = jsonify({"ok": True, "stamp": stamp, "problems": report["total"]})
     response.headers["Cache-Control"] = "no-store"
     return response
