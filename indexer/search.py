@@ -34,6 +34,7 @@ from indexer.schema import FACET_FIELDS, RANK_FIELDS
 from indexer.suggest import VOCABULARY_FILE, Suggestion, Vocabulary
 from kb.casenumber import find_case_numbers
 from kb.links import short_title as law_short_title
+from kb.precedent import AUTHORITY_TIERS, CONSULT, FOLLOW, RECENT_YEARS, is_recent, reference, tier_name, tier_rank  # noqa: F401 - re-exported
 from kb.render import checklist, entry_url, linked_ids, prose_text
 from kb.vocabulary import CauseTree
 
@@ -54,10 +55,6 @@ LEVEL_WEIGHT = {"法律": 1.0, "司法解释": 0.95, "行政法规": 0.9, "部�
 SUPERSEDED_WEIGHT = 0.6
 LOCAL_LEVEL = "地方性法规"
 LOCAL_WEIGHT = 0.5  # a local regulation's first-stage score, when the candidates are chosen
-AUTHORITY_TIERS = ("指导性案例", "典型案例", "参考案例")  # art. 4 of 法发〔2020〕24号; anything else after
-FOLLOW = "应当参照"  # a guiding case must be followed
-CONSULT = "可以参考"  # any other ruling may be consulted
-RECENT_YEARS = 3
 _english = StemmingAnalyzer()
 
 
@@ -100,7 +97,7 @@ class Hit:
         data = {k: v for k, v in asdict(self).items() if v not in (None, "", [], False)}
         if self.type == "ruling":
             data["follow"] = self.reference
-            data["tier"] = self.authority if self.authority in AUTHORITY_TIERS else "其他"
+            data["tier"] = tier_name(self.authority)
         return data
 
 
@@ -777,16 +774,13 @@ class SearchIndex:
     def _rerank(self, hits: list[Any], sort: str, view: IndexView | None = None, terms: list[str] | None = None) -> list[Any]:
         """Order candidates: learned relevance (or level-weighted BM25 without a model), or precedent order (art. 4)."""
         if sort == "precedent":
-            this_year = dt.date.today().year
+            today = dt.date.today()
 
             def precedent_key(hit: Any) -> tuple[int, int, int, float]:
                 # Precedent research is over rulings: guidelines and statutes follow them, whatever their score.
                 ruling = 0 if (hit.get("type") or hit.hit.get("type")) == "ruling" else 1
-                authority = hit.get("authority") or ""
-                tier = AUTHORITY_TIERS.index(authority) if authority in AUTHORITY_TIERS else len(AUTHORITY_TIERS)
-                year = hit.get("year") or 0
-                recent = 0 if year and this_year - year < RECENT_YEARS else 1
-                return (ruling, tier, recent, -(hit.score or 0.0))
+                recent = 0 if is_recent(hit.get("year"), today) else 1
+                return (ruling, tier_rank(hit.get("authority")), recent, -(hit.score or 0.0))
 
             return sorted(hits, key=precedent_key)
 
@@ -910,11 +904,9 @@ class SearchIndex:
         else:
             url = entry_url(fields["id"])
         authority = fields.get("authority") or None
-        reference = None
-        if fields.get("type") == "ruling":
-            reference = FOLLOW if authority == AUTHORITY_TIERS[0] else CONSULT
+        follow = reference(authority) if fields.get("type") == "ruling" else None
         return Hit(
-            court_level=fields.get("court_level") or None, holding=meta.get("holding"), reference=reference,
+            court_level=fields.get("court_level") or None, holding=meta.get("holding"), reference=follow,
             superseded=bool(fields.get("superseded")),
             id=fields["id"], type=fields.get("type", ""), title=title, url=url, snippet=snippet, score=score,
             kind=kind, parent_id=parent if kind == "article" else None, article=fields.get("article") or None,

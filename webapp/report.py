@@ -23,13 +23,9 @@ from werkzeug.exceptions import BadRequest
 
 from indexer import QueryError, SearchIndex
 from indexer.similar import (
-    CONSULT,
-    FOLLOW,
     MAX_LIMIT,
     MAX_TEXT,
     MIN_TEXT,
-    RECENT_YEARS,
-    TIERS,
     SimilarHit,
     SimilarResult,
     check_limit,
@@ -37,6 +33,7 @@ from indexer.similar import (
     statute_label,
 )
 from kb import __version__
+from kb.precedent import CONSULT, FOLLOW, TIERS, is_recent
 from kb.render import entry_url, render_markdown
 from webapp import public_url, search_index
 from webapp.limits import parse_json
@@ -207,10 +204,6 @@ def parse_searches(raw: str) -> list[dict[str, Any]]:
     return searches
 
 
-def _is_recent(date: str | None, today: dt.date) -> bool:
-    return bool(date) and date[:4].isdigit() and int(date[:4]) >= today.year - RECENT_YEARS  # type: ignore[index]
-
-
 def report_cases(index: SearchIndex, ids: list[str], notes: Mapping[str, str]) -> list[dict[str, Any]]:
     """Return the selected rulings with what the report shows of each, in the order of art. 4."""
     if len(ids) > MAX_CASES:
@@ -232,7 +225,7 @@ def report_cases(index: SearchIndex, ids: list[str], notes: Mapping[str, str]) -
             "summary": meta.get("summary"), "tier": authority, "treatment": meta.get("treatment"),
             "follow": FOLLOW if authority == TIERS[0] else CONSULT,
             "statutes": [statute_label(k) for k in (stored.get("statutes") or "").split(",") if k],
-            "note": _clip(notes.get(entry_id), MAX_NOTE), "recent": _is_recent(meta.get("decided_on"), today),
+            "note": _clip(notes.get(entry_id), MAX_NOTE), "recent": is_recent(meta.get("decided_on"), today),
         })
     if missing:
         raise BadRequest(f"not rulings in this index: {', '.join(missing)}.")
