@@ -43,6 +43,7 @@ class QueryPlan:
     text: str
     groups: list[TermGroup]
     converted_from_traditional: bool = False
+    learned: dict[str, list[str]] = field(default_factory=dict)  # word -> expansion words the ranking learned (indexer/ranking.py)
 
     @property
     def terms(self) -> list[str]:
@@ -51,7 +52,10 @@ class QueryPlan:
 
     def expansions(self) -> dict[str, list[str]]:
         """Return term -> the alternatives that were added for it."""
-        return {g.term: [a for a, _w in g.alternatives] for g in self.groups if g.alternatives}
+        out = {g.term: [a for a, _w in g.alternatives] for g in self.groups if g.alternatives}
+        for term, words in self.learned.items():
+            out[term] = out.get(term, []) + [w for w in words if w not in out.get(term, [])]
+        return out
 
 
 @lru_cache(maxsize=1)

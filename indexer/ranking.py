@@ -151,16 +151,24 @@ class LearnedRanker:
 
     # -- the first stage ---------------------------------------------------------------------------
 
+    def expansions_by_word(self, terms: list[str]) -> dict[str, list[tuple[str, float]]]:
+        """Return, per question word, the learned expansion words (not already in the question) and their weights."""
+        if "expansion" in self.ablate:
+            return {}
+        own = set(terms)
+        out = {}
+        for term in terms:
+            words = [(w, weight) for w, weight in self.tables.expansion.get(term, [])[:EXPANSIONS_PER_WORD] if w not in own]
+            if words:
+                out[term] = words
+        return out
+
     def expansions(self, terms: list[str]) -> list[tuple[str, float]]:
         """Return learned expansion words for the question's words, with their weights."""
         out: dict[str, float] = {}
-        if "expansion" in self.ablate:
-            return []
-        own = set(terms)
-        for term in terms:
-            for word, weight in self.tables.expansion.get(term, [])[:EXPANSIONS_PER_WORD]:
-                if word not in own:
-                    out[word] = max(out.get(word, 0.0), weight)
+        for words in self.expansions_by_word(terms).values():
+            for word, weight in words:
+                out[word] = max(out.get(word, 0.0), weight)
         return sorted(out.items(), key=lambda item: -item[1])
 
     # -- features ----------------------------------------------------------------------------------

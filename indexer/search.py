@@ -592,6 +592,7 @@ class SearchIndex:
         expansions = ranker.expansions(plan.terms)
         if not expansions:
             return main
+        plan.learned = {term: [w for w, _weight in words] for term, words in ranker.expansions_by_word(plan.terms).items()}
         extra = wq.Or([field_query(word, boost=weight) for word, weight in expansions])
         if isinstance(main, wq.Or) or len(plan.groups) == 1:
             return wq.Or([main, extra])

@@ -108,7 +108,9 @@ def translation_tables(pairs: list[tuple[list[str], list[str]]]) -> tuple[dict[s
         per_question[q] += c
     expansion: dict[str, list[tuple[str, float]]] = defaultdict(list)
     for (q, w), c in expected.items():
-        if q != w and together[(q, w)] >= EXPANSION_MIN_PAIRS and len(w) > 1:
+        # A one-character question word (不, 还, 被) pairs with everything: its "expansions" were
+        # function words (不 -> 给予, 以及, 按照), shown to the user and matched for nothing.
+        if q != w and together[(q, w)] >= EXPANSION_MIN_PAIRS and len(w) > 1 and len(q) > 1:
             expansion[q].append((w, c / per_question[q]))
     out_scoring = {q: sorted(v, key=lambda x: -x[1])[:TRANSLATIONS_PER_WORD] for q, v in scoring.items()}
     out_expansion = {}
