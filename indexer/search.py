@@ -379,6 +379,12 @@ def collapse(hits: list[Any]) -> list[tuple[Any, list[Any]]]:
             groups[index][1].append(hit)
             for key in keys:
                 seen.setdefault(key, index)
+    # The version in force leads its copies: an older version only where no copy is in force.
+    for i, (leader, copies) in enumerate(groups):
+        if leader.get("superseded"):
+            current = next((c for c in copies if not c.get("superseded")), None)
+            if current is not None:
+                groups[i] = (current, [leader] + [c for c in copies if c is not current])
     return groups
 
 
