@@ -231,6 +231,7 @@ def entry_documents(entry: Entry, resolver: StatuteResolver, titles: Mapping[str
         body="" if entry.type == "statute" else plain_text(entry.body, titles),
         court=entry.court or "",
         cause=entry.cause or "",
+        charges=",".join(entry.charges),
         procedure=entry.procedure or "",
         authority=entry.authority or "",
         court_level=court_level(entry),

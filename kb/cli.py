@@ -230,5 +230,20 @@ def import_lawrefbook(src: Path, dest: Path, only: tuple[str, ...]) -> None:
     sys.exit(1 if report.problems else 0)
 
 
+@import_.command(name="lecard")
+@click.argument("src", type=click.Path(path_type=Path, exists=True))
+@click.argument("dest", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--only", multiple=True, help="Judgment id to import (repeatable). Default: all.")
+def import_lecard(src: Path, dest: Path, only: tuple[str, ...]) -> None:
+    """Convert LeCaRD judgments (SRC: the corpus folder or its judgments.tar.xz) into ruling entries under DEST."""
+    from kb.importers.lecard import import_judgments
+
+    report = import_judgments(src, dest, only=set(only) or None)
+    for problem in report.problems:
+        click.echo(str(problem))
+    click.echo(f"Converted {len(report.converted)} judgments, rejected {len(report.problems)}, in {report.seconds:.1f} s.")
+    sys.exit(1 if report.problems else 0)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
