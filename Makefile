@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 DEB_PACKAGES = chromium poppler-utils fonts-noto-cjk
 
-.PHONY: run test deps install index check bench clean translations preview serve
+.PHONY: run test deps install index check bench bench-lecard lecard models clean translations preview serve
 
 $(BIN)/kb: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -65,3 +65,20 @@ clean:
 bench: install
 	$(BIN)/pip install -q -e '.[bench]'
 	$(BIN)/python -m bench.perf $(BENCH_ARGS)
+
+# Real criminal judgments (issue #13): LeCaRD's 9,088 judgments as ruling entries, outside git.
+LECARD_SRC ?= ../shared/corpus/lecard-judgments
+LECARD_DEST ?= instance/lecard
+lecard: install
+	$(BIN)/kb import lecard $(LECARD_SRC) $(LECARD_DEST)
+
+# The charge classifier similar loads at query time (<index>/charges.npz), trained on the judgments;
+# the LeCaRD dev queries' own cases are left out.
+models: lecard
+	$(BIN)/kb train charges --content $(LECARD_DEST) --out $(INDEX)/charges.npz \
+	  --exclude-queries ../shared/benchmarks/lecard-dev/queries.jsonl
+
+# Similar judgments on LeCaRD's dev half vs jieba + bm25s: writes bench/LECARD.md.
+bench-lecard: install
+	$(BIN)/pip install -q -e '.[bench]'
+	$(BIN)/python -m bench.lecard $(BENCH_ARGS)

@@ -516,6 +516,109 @@ def snippet(text: str, terms: list[str], width: int = 160) -> str:
     return "".join(pieces).replace("\n", " ")
 
 
+# Facts mode (indexer/factsim.py): rulings with a facts section (案件基本情况, as imported criminal
+# judgments have) are ranked by BM25 over their facts plus the predicted-charge boost, the weight
+# chosen on LeCaRD's dev half (bench/LECARD.md). A ruling scoring below FACTS_CUTOFF of the best
+# one is not offered as similar.
+FACTS_SECTIONS = ("案件基本情况", "案情", "基本案情")
+FACTS_MIN_RULINGS = 50
+CHARGE_WEIGHT = 0.3
+FACTS_CUTOFF = 0.35
+CHARGE_MODEL_FILE = "charges.npz"
+_facts_lock = threading.Lock()
+_facts_cache: dict[tuple, Any] = {}
+
+
+def facts_section(markdown: str) -> str:
+    """Return the facts section of a ruling's Markdown (## 案件基本情况 …), or '' if it has none."""
+    for name in FACTS_SECTIONS:
+        match = re.search(rf"^##\s*{name}\s*$(.*?)(?=^##\s|\Z)", markdown, re.M | re.S)
+        if match:
+            return match[1].strip()
+    return ""
+
+
+def charge_model(index: SearchIndex) -> Any:
+    """Return the charge classifier of ``kb train charges`` (KB_CHARGE_MODEL, else <index>/charges.npz), or None."""
+    import os
+    from pathlib import Path
+
+    from indexer.charges import ChargeModel
+
+    path = Path(os.environ.get("KB_CHARGE_MODEL") or index.root / CHARGE_MODEL_FILE)
+    if not path.is_file():
+        return None
+    key = ("model", str(path), path.stat().st_mtime_ns)
+    with _facts_lock:
+        if key not in _facts_cache:
+            _facts_cache[key] = ChargeModel.load(path)
+        return _facts_cache[key]
+
+
+def facts_matrix(index: SearchIndex, searcher: Any) -> Any:
+    """Return the BM25 facts matrix of the rulings that have a facts section, built once per index state; or None."""
+    from indexer.factsim import FactsMatrix
+
+    key = ("facts", str(index.build_dir), searcher.doc_count(), searcher.reader().generation())
+    with _facts_lock:
+        if key in _facts_cache:
+            return _facts_cache[key]
+        ids, facts, charges = [], [], []
+        for fields in searcher.documents(type="ruling", kind="entry"):
+            section = facts_section(fields.get("markdown") or "")
+            if section:
+                ids.append(fields["id"])
+                facts.append(section)
+                charges.append([c for c in (fields.get("charges") or "").split(",") if c])
+        matrix = FactsMatrix.build(ids, facts, charges) if len(ids) >= FACTS_MIN_RULINGS else None
+        for old in [k for k in _facts_cache if k[0] == "facts"]:
+            del _facts_cache[old]
+        _facts_cache[key] = matrix
+        return matrix
+
+
+def _rank_by_facts(index: SearchIndex, searcher: Any, matrix: Any, text: str, profile: FactProfile,
+                   limit: int) -> list[SimilarHit]:
+    """Rank the rulings with facts by BM25 over facts + predicted-charge boost; explain each hit."""
+    import numpy as np
+
+    from indexer.factsim import blend, charge_overlap
+
+    model = charge_model(index)
+    predicted = model.predict(text) if model is not None else {}
+    bm = matrix.scores(text)
+    overlap = charge_overlap(predicted, matrix.charges)
+    scores = blend(bm, overlap, CHARGE_WEIGHT if predicted else 0.0)
+    if not len(scores) or scores.max() <= 0:
+        return []
+    count = min(limit, len(scores))
+    top = np.argpartition(-scores, count - 1)[:count]
+    top = top[np.argsort(-scores[top], kind="stable")]
+    best = float(scores[top[0]])
+    top_text = float(bm.max()) or 1.0
+    for name, p in predicted.items():
+        profile.labels.setdefault(name, round(p, 3))
+    profile.terms = matrix.query_terms(text, MAX_TERMS)
+    hits = []
+    for row in top:
+        if scores[row] < FACTS_CUTOFF * best:
+            break
+        fields = searcher.document(id=matrix.ids[row], kind="entry") or {}
+        meta = json.loads(fields.get("meta") or "{}")
+        shared = [c for c in matrix.charges[row] if c in predicted]
+        hits.append(SimilarHit(
+            id=matrix.ids[row], title=fields.get("title", ""), url=entry_url(matrix.ids[row]), score=round(float(scores[row]), 4),
+            court=fields.get("court") or None, case_number=fields.get("case_number") or None,
+            date=meta.get("decided_on"), cause=fields.get("cause") or None, procedure=fields.get("procedure") or None,
+            authority=fields.get("authority") or None, treatment=fields.get("treatment") or None,
+            holding=meta.get("holding"), follow=FOLLOW if fields.get("authority") == TIERS[0] else CONSULT,
+            shared_labels=shared, shared_terms=matrix.contributions(text, int(row), SHOWN_TERMS),
+            snippet=facts_section(fields.get("markdown") or ""),
+            text_score=float(bm[row]) / top_text, label_score=float(overlap[row]),
+        ))
+    return hits
+
+
 def search_similar(index: SearchIndex, *, text: str | None = None, entry_id: str | None = None, limit: int = 30,
                    order: str = "similarity") -> SimilarResult:
     """Return the rulings most similar to a fact description or to a stored entry, each explained."""
@@ -539,7 +642,12 @@ def search_similar(index: SearchIndex, *, text: str | None = None, entry_id: str
                               labels={label: NAMED_LABEL for label in document_labels(stored)})
     else:
         profile = profile_text(check_text(text), dictionary=dictionary, known_causes=causes)
-    hits = _rank(index, searcher, profile, exclude=entry_id)
+    matrix = facts_matrix(index, searcher) if text is not None else None
+    if matrix is not None:
+        profile.labels = {k: v for k, v in profile.labels.items() if not k.endswith("罪")}  # the classifier's instead
+        hits = _rank_by_facts(index, searcher, matrix, check_text(text), profile, limit if order == "similarity" else MAX_LIMIT)
+    else:
+        hits = _rank(index, searcher, profile, exclude=entry_id)
     hits = hits[:limit] if order == "similarity" else precedent_order(hits)[:limit]
     for hit in hits:
         hit.snippet = snippet(hit.snippet, hit.shared_terms)

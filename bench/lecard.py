@@ -1,0 +1,234 @@
+"""LeCaRD dev half: similar judgments vs jieba + bm25s, NDCG@10/20/30 in the full collection and the pool.
+
+    python -m bench.lecard [--out bench/out/lecard] [--runs 3]
+
+Imports the 9,088 judgments once (``kb import lecard``, cached under --out), trains the charge
+classifier once (``kb train charges``, cached), then for the 42 dev queries of
+../shared/benchmarks/lecard-dev ranks with the baseline of the benchmarks README (bm25s, k1 1.5,
+b 0.75, jieba.cut_for_search over facts + reasoning) and with each step of our method (the
+ablations), all in the same run, and writes bench/LECARD.md. Latency is the in-process time of
+one query over all 9,088 judgments, median of --runs passes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("KB_SHARED") or ROOT.parent / "shared")
+CORPUS = SHARED / "corpus" / "lecard-judgments"
+QUERIES = SHARED / "benchmarks" / "lecard-dev" / "queries.jsonl"
+KS = (10, 20, 30)
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def ndcg(ranked: list[str], labels: dict[str, int], k: int) -> float:
+    """Return NDCG@k with gain = grade and discount log2(rank + 1)."""
+    dcg = sum(labels.get(d, 0) / math.log2(i + 2) for i, d in enumerate(ranked[:k]))
+    ideal = sorted(labels.values(), reverse=True)[:k]
+    idcg = sum(g / math.log2(i + 2) for i, g in enumerate(ideal))
+    return dcg / idcg if idcg else 0.0
+
+
+def load_corpus(out: Path) -> tuple[list[str], list[dict], dict[str, list[str]]]:
+    """Return (ids, raw judgments, charges by id), importing the corpus into ``out/entries`` once."""
+    from kb.importers.lecard import import_judgments, iter_judgments
+
+    entries = out / "entries"
+    if not (entries.is_dir() and len(os.listdir(entries)) >= 9000):
+        log("importing the judgments …")
+        import_judgments(CORPUS, entries)
+    ids, docs = [], []
+    for doc_id, judgment in iter_judgments(CORPUS / "judgments.tar.xz"):
+        ids.append(doc_id)
+        docs.append(judgment)
+    import yaml
+
+    charges = {}
+    for doc_id in ids:
+        text = (entries / f"lecard-{doc_id}.md").read_text(encoding="utf-8")
+        meta = yaml.load(text[4:].split("\n---\n", 1)[0], Loader=yaml.BaseLoader)
+        charges[doc_id] = list(meta.get("charges") or [])
+    return ids, docs, charges
+
+
+def query_cases_in_corpus(queries: list[dict], docs: list[dict], ids: list[str]) -> set[str]:
+    """Return the ids of judgments whose facts contain a dev query's facts (its first 40 characters)."""
+    heads = [q["fact"].strip()[:40] for q in queries if len(q["fact"].strip()) >= 40]
+    return {doc_id for doc_id, d in zip(ids, docs, strict=True) if any(h in (d.get("ajjbqk") or "") for h in heads)}
+
+
+def evaluate(name: str, rank_full, rank_pool, queries: list[dict], runs: int) -> dict:
+    """Return the NDCG figures and latency of one system."""
+    full = {k: [] for k in KS}
+    pool = {k: [] for k in KS}
+    times = []
+    for q in queries:
+        labels = {str(k): int(v) for k, v in q["labels"].items()}
+        took = []
+        for _ in range(runs):
+            t = time.perf_counter()
+            ranked = rank_full(q["fact"])
+            took.append((time.perf_counter() - t) * 1000)
+        times.append(statistics.median(took))
+        pooled = rank_pool(q["fact"], [str(p) for p in q["pool"]])
+        for k in KS:
+            full[k].append(ndcg(ranked, labels, k))
+            pool[k].append(ndcg(pooled, labels, k))
+    result = {"name": name, **{f"full@{k}": float(np.mean(full[k])) for k in KS},
+              **{f"pool@{k}": float(np.mean(pool[k])) for k in KS},
+              "p50": float(np.percentile(times, 50)), "p95": float(np.percentile(times, 95))}
+    log(f"{name}: full@10 {result['full@10']:.3f} @30 {result['full@30']:.3f}  pool@30 {result['pool@30']:.3f}  "
+        f"p50 {result['p50']:.1f} ms p95 {result['p95']:.1f} ms")
+    return result
+
+
+def bm25s_baseline(ids: list[str], docs: list[dict]):
+    """Return (rank_full, rank_pool) of the README's baseline: bm25s over jieba.cut_for_search of facts + reasoning."""
+    import bm25s
+    import jieba
+
+    jieba.setLogLevel(60)
+    log("baseline: segmenting facts + reasoning with jieba …")
+    corpus = [list(jieba.cut_for_search((d.get("ajjbqk") or "") + (d.get("cpfxgc") or ""))) for d in docs]
+    vocab: dict[str, int] = {}
+    corpus_ids = [[vocab.setdefault(w, len(vocab)) for w in doc] for doc in corpus]
+    retriever = bm25s.BM25(k1=1.5, b=0.75)
+    retriever.index(bm25s.tokenization.Tokenized(ids=corpus_ids, vocab=vocab), show_progress=False)
+    position = {d: i for i, d in enumerate(ids)}
+
+    def scores(text: str) -> np.ndarray:
+        words = [w for w in jieba.cut_for_search(text) if w in vocab]
+        return retriever.get_scores(words) if words else np.zeros(len(ids))
+
+    def rank_full(text: str) -> list[str]:
+        s = scores(text)
+        top = np.argpartition(-s, 30)[:30]
+        return [ids[i] for i in top[np.argsort(-s[top])]]
+
+    def rank_pool(text: str, pool: list[str]) -> list[str]:
+        s = scores(text)
+        return sorted(pool, key=lambda d: -s[position[d]] if d in position else 0.0)
+
+    return rank_full, rank_pool
+
+
+def ours(ids: list[str], docs: list[dict], charges: dict[str, list[str]], *, field: str = "facts", stop: bool = True,
+         model=None, charge_weight: float = 0.0):
+    """Return (rank_full, rank_pool) of indexer.factsim with the given parts switched on."""
+    from indexer import factsim
+
+    texts = [(d.get("ajjbqk") or "") + ((d.get("cpfxgc") or "") if field == "facts+reasoning" else "") for d in docs]
+    key = (field, stop)
+    if key in _MATRICES:
+        matrix = _MATRICES[key]
+    else:
+        matrix = _MATRICES[key] = _build(ids, texts, charges, stop)
+    position = {d: i for i, d in enumerate(ids)}
+    predict = model if callable(model) else (model.predict if model is not None else None)
+
+    def score(text: str, rows: np.ndarray | None = None) -> np.ndarray:
+        bm = matrix.scores(text, rows)
+        if predict is None or not charge_weight:
+            return bm
+        return factsim.blend(bm, factsim.charge_overlap(predict(text), matrix.charges, rows), charge_weight)
+
+    def rank_full(text: str) -> list[str]:
+        s = score(text)
+        top = np.argpartition(-s, 30)[:30]
+        return [ids[i] for i in top[np.argsort(-s[top])]]
+
+    def rank_pool(text: str, pool: list[str]) -> list[str]:
+        rows = np.array([position[p] for p in pool if p in position])
+        s = score(text, rows)
+        return [pool_ids for _, pool_ids in sorted(zip(-s, [ids[r] for r in rows], strict=True))]
+
+    return rank_full, rank_pool, matrix
+
+
+_MATRICES: dict = {}
+
+
+def _build(ids, texts, charges, stop):
+    from indexer import factsim
+
+    saved = factsim.is_stop
+    if not stop:
+        factsim.is_stop = lambda w: not w.strip() or bool(factsim._NOT_A_WORD.search(w)) and not any("\u4e00" <= c <= "\u9fff" for c in w)
+    try:
+        return factsim.FactsMatrix.build(ids, texts, [charges[i] for i in ids])
+    finally:
+        factsim.is_stop = saved
+
+
+def write_report(path: Path, rows: list[dict], notes: list[str]) -> None:
+    """Write the table of figures as Markdown."""
+    head = "| system | full NDCG@10 | @20 | @30 | pool NDCG@10 | @20 | @30 | p50 ms | p95 ms |\n|---|---|---|---|---|---|---|---|---|\n"
+    lines = [f"| {r['name']} | {r['full@10']:.3f} | {r['full@20']:.3f} | {r['full@30']:.3f} | {r['pool@10']:.3f} | "
+             f"{r['pool@20']:.3f} | {r['pool@30']:.3f} | {r['p50']:.1f} | {r['p95']:.1f} |" for r in rows]
+    path.write_text("# LeCaRD dev half (42 queries): similar judgments vs jieba + bm25s\n\n"
+                    "Command: `make bench-lecard` (`python -m bench.lecard`). All systems measured in the same run.\n\n"
+                    + head + "\n".join(lines) + "\n\n" + "\n".join(f"- {n}" for n in notes) + "\n", encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "lecard")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--model", type=Path, default=None, help="charge model (default: --out/charges.npz, trained once)")
+    parser.add_argument("--report", type=Path, default=ROOT / "bench" / "LECARD.md")
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    queries = [json.loads(line) for line in QUERIES.read_text(encoding="utf-8").splitlines() if line.strip()]
+    ids, docs, charges = load_corpus(args.out)
+    notes = [f"{len(ids)} judgments, {len(queries)} dev queries; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}."]
+    excluded = query_cases_in_corpus(queries, docs, ids)
+    notes.append(f"Judgments whose facts contain a dev query's facts (left out of the classifier's training): {len(excluded)}.")
+
+    from indexer.charges import ChargeModel, train
+
+    model_path = args.model or args.out / "charges.npz"
+    if not model_path.exists():
+        log("training the charge classifier …")
+        keep = [i for i, d in enumerate(ids) if d not in excluded]
+        model, accuracy = train([docs[i].get("ajjbqk") or "" for i in keep], [charges[ids[i]] for i in keep])
+        model.save(model_path)
+        notes.append(f"Charge classifier: {accuracy}")
+    model = ChargeModel.load(model_path)
+    true_top1 = np.mean([next(iter(model.predict(q["fact"]))) in q["charges"] for q in queries])
+    true_top3 = np.mean([bool(set(model.predict(q["fact"])) & set(q["charges"])) for q in queries])
+    notes.append(f"Charge classifier ({model_path.name}, {model_path.stat().st_size // 1024} KB) on the dev queries: "
+                 f"top-1 {true_top1:.2f}, top-3 {true_top3:.2f}.")
+
+    rows = [evaluate("jieba + bm25s, facts + reasoning (baseline)", *bm25s_baseline(ids, docs), queries, args.runs)]
+    configs = [
+        ("ours: facts + reasoning, no stop list", dict(field="facts+reasoning", stop=False)),
+        ("ours: facts only, no stop list", dict(stop=False)),
+        ("ours: facts only, stop list (boilerplate, places, numbers)", dict()),
+    ]
+    weights = (0.1, 0.2, 0.3, 0.5)
+    configs += [(f"ours: facts + stop list + predicted-charge boost {w}", dict(model=model, charge_weight=w)) for w in weights]
+    truth = {q["fact"]: {c: 1.0 for c in q["charges"]} for q in queries}
+    configs.append(("reference only: the query's TRUE charges as the boost 0.3 (not a system)",
+                    dict(model=lambda text: truth[text], charge_weight=0.3)))
+    for name, kwargs in configs:
+        rank_full, rank_pool, _ = ours(ids, docs, charges, **kwargs)
+        rows.append(evaluate(name, rank_full, rank_pool, queries, args.runs))
+    write_report(args.report, rows, notes)
+    log(f"wrote {args.report}")
+
+
+if __name__ == "__main__":
+    main()
