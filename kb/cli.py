@@ -234,11 +234,12 @@ def import_lawrefbook(src: Path, dest: Path, only: tuple[str, ...]) -> None:
 @click.argument("src", type=click.Path(path_type=Path, exists=True))
 @click.argument("dest", type=click.Path(path_type=Path, file_okay=False))
 @click.option("--only", multiple=True, help="Judgment id to import (repeatable). Default: all.")
-def import_lecard(src: Path, dest: Path, only: tuple[str, ...]) -> None:
+@click.option("--limit", type=int, default=None, help="Import only the first N judgments of the archive (fixtures, CI).")
+def import_lecard(src: Path, dest: Path, only: tuple[str, ...], limit: int | None) -> None:
     """Convert LeCaRD judgments (SRC: the corpus folder or its judgments.tar.xz) into ruling entries under DEST."""
     from kb.importers.lecard import import_judgments
 
-    report = import_judgments(src, dest, only=set(only) or None)
+    report = import_judgments(src, dest, only=set(only) or None, limit=limit)
     for problem in report.problems:
         click.echo(str(problem))
     click.echo(f"Converted {len(report.converted)} judgments, rejected {len(report.problems)}, in {report.seconds:.1f} s.")

@@ -93,3 +93,50 @@ def test_charges_in() -> None:
         "盗窃罪", "诈骗罪", "掩饰、隐瞒犯罪所得罪"]
     assert charges_in("被告人乙犯侵犯著作权罪和开设赌场罪罪") == ["侵犯著作权罪", "开设赌场罪"]
     assert charges_in("犯罪嫌疑人丙如实供述犯罪事实") == []
+
+
+@pytest.fixture(scope="module")
+def lecard_index(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """Index 300 real judgments and train the charge classifier on them; yield (SearchIndex, content dir)."""
+    from indexer import SearchIndex, build_index
+    from kb.importers.lecard import import_judgments
+
+    root = tmp_path_factory.mktemp("lecard")
+    content = root / "rulings"
+    import_judgments(CORPUS, content, limit=300)
+    index_dir = root / "index"
+    build_index([content], index_dir)
+    model = index_dir / "charges.npz"
+    result = CliRunner().invoke(main, ["train", "charges", "--content", str(content), "--out", str(model)])
+    assert result.exit_code == 0, result.output
+    return SearchIndex(index_dir), content
+
+
+@needs_corpus
+def test_similar_on_real_judgments_by_facts(lecard_index) -> None:  # type: ignore[no-untyped-def]
+    import re
+
+    from indexer.factsim import is_stop
+    from indexer.similar import facts_section, search_similar
+    from kb.loader import load_entry
+
+    from collections import Counter
+
+    index, content = lecard_index
+    entries = [load_entry(path)[0] for path in sorted(content.glob("*.md"))]
+    common = Counter(e.charges[0] for e in entries if e.charges).most_common(1)[0][0]
+    entry = next(e for e in entries if e.charges and e.charges[0] == common)
+    facts = facts_section(entry.body)
+    result = search_similar(index, text=facts, limit=10)
+    top = result.hits[0]
+    assert top.id == entry.id  # its own facts find it first
+    assert common in top.shared_labels
+    names = set(re.findall(r"被告人([\u4e00-\u9fff]{2,3})", facts))
+    for hit in result.hits:
+        assert hit.shared_terms and not any(is_stop(t) for t in hit.shared_terms)
+        assert not any(name in term or term in name for term in hit.shared_terms for name in names)
+    assert [h.score for h in result.hits] == sorted((h.score for h in result.hits), reverse=True)
+    assert all(h.score >= 0.35 * result.hits[0].score for h in result.hits)
+    understood = result.to_dict()["understood"]
+    assert understood["charges"][0] == common
+    assert not any(t["term"] in names for t in understood["terms"])

@@ -69,10 +69,13 @@ class ImportReport:
     seconds: float
 
 
-def iter_judgments(archive: Path, only: set[str] | None = None) -> Iterator[tuple[str, dict]]:
-    """Yield (document id, judgment) from ``judgments.tar.xz`` in archive order."""
+def iter_judgments(archive: Path, only: set[str] | None = None, limit: int | None = None) -> Iterator[tuple[str, dict]]:
+    """Yield (document id, judgment) from ``judgments.tar.xz`` in archive order (the first ``limit`` if given)."""
+    count = 0
     with tarfile.open(archive, "r:xz") as tar:
         for member in tar:
+            if limit is not None and count >= limit:
+                return
             name = member.name
             if not member.isfile() or not name.endswith(".json"):
                 continue
@@ -82,6 +85,7 @@ def iter_judgments(archive: Path, only: set[str] | None = None) -> Iterator[tupl
             handle = tar.extractfile(member)
             if handle is None:
                 continue
+            count += 1
             yield doc_id, json.loads(handle.read().decode("utf-8"))
 
 
@@ -199,7 +203,7 @@ def convert_judgment(doc_id: str, judgment: dict) -> ConvertedRuling:
     return ConvertedRuling(entry_id, f"{entry_id}.md", f"---\n{front}---\n\n{body}\n", meta)
 
 
-def import_judgments(src: Path, dest: Path, only: set[str] | None = None) -> ImportReport:
+def import_judgments(src: Path, dest: Path, only: set[str] | None = None, limit: int | None = None) -> ImportReport:
     """Convert the judgments of ``src`` (the corpus folder or its ``judgments.tar.xz``) into ``dest/<id>.md``."""
     started = time.perf_counter()
     src, dest = Path(src), Path(dest)
@@ -207,7 +211,7 @@ def import_judgments(src: Path, dest: Path, only: set[str] | None = None) -> Imp
     converted: list[ConvertedRuling] = []
     problems: list[Problem] = []
     dest.mkdir(parents=True, exist_ok=True)
-    for doc_id, judgment in iter_judgments(archive, only):
+    for doc_id, judgment in iter_judgments(archive, only, limit):
         if not (judgment.get("qw") or "").strip():
             problems.append(Problem(f"{ARCHIVE}#judgments/{doc_id}.json", 1, "qw", "the full text is empty.",
                                     "Skipped: a ruling entry needs its text."))
