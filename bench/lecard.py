@@ -173,6 +173,63 @@ def _build(ids, texts, charges, stop):
         factsim.is_stop = saved
 
 
+def end_to_end(args, ids, docs, charges, model_path: Path, queries: list[dict], notes: list[str]) -> dict:
+    """Measure search_similar itself, in-process, on the Whoosh index of the judgments + content/ (+ statutes)."""
+    import shutil
+
+    from indexer import SearchIndex, build_index
+    from indexer.build import current_build
+    from indexer.charges import ChargeModel
+    from indexer.similar import CHARGE_WEIGHT, FACTS_CUTOFF, search_similar
+
+    index_dir = args.out / ("index+statutes" if args.with_statutes else "index")
+    roots = [args.out / "entries", ROOT / "content"]
+    if args.with_statutes:
+        from kb.importers.lawrefbook import import_corpus
+
+        statutes = args.out / "statutes"
+        if not statutes.is_dir():
+            log("importing the statute corpus …")
+            import_corpus(SHARED / "corpus" / "lawrefbook-laws", statutes)
+        roots.append(statutes)
+    if args.rebuild_index or current_build(index_dir) is None:
+        log(f"building the index of {', '.join(str(r) for r in roots)} …")
+        t = time.perf_counter()
+        build_index(roots, index_dir, clean=True)
+        notes.append(f"Index build ({len(roots)} folders): {time.perf_counter() - t:.0f} s.")
+    shutil.copyfile(model_path, index_dir / "charges.npz")
+    index = SearchIndex(index_dir)
+    t = time.perf_counter()
+    search_similar(index, text=queries[0]["fact"], limit=30)
+    notes.append(f"search_similar's first call (builds the facts matrix from the index): {time.perf_counter() - t:.1f} s.")
+    offered = []
+
+    def rank_full(text: str) -> list[str]:
+        hits = search_similar(index, text=text, limit=30).hits
+        offered.append(len(hits))
+        return [h.id.removeprefix("lecard-") for h in hits]
+
+    _, rank_pool, _ = ours(ids, docs, charges, model=ChargeModel.load(model_path), charge_weight=CHARGE_WEIGHT)
+    row = evaluate(f"**similar** (`search_similar`, in-process, index of {len(ids)} judgments + content/"
+                   f"{' + statutes' if args.with_statutes else ''}; boost {CHARGE_WEIGHT}, cut-off {FACTS_CUTOFF})",
+                   rank_full, rank_pool, queries, args.runs)
+    lengths = sorted(len(q["fact"]) for q in queries)
+    thousand = []
+    for q in queries:
+        text = (q["fact"] * 4)[:1000]
+        t = time.perf_counter()
+        search_similar(index, text=text, limit=30)
+        thousand.append((time.perf_counter() - t) * 1000)
+    notes.append(f"Query facts: median {lengths[len(lengths) // 2]} characters (min {lengths[0]}, max {lengths[-1]}). "
+                 f"1,000-character paragraphs (each query's facts repeated to 1,000 characters), search_similar: "
+                 f"p50 {np.percentile(thousand, 50):.0f} ms, p95 {np.percentile(thousand, 95):.0f} ms.")
+    notes.append(f"Rulings offered per query by search_similar (limit 30, cut-off {FACTS_CUTOFF}): "
+                 f"min {min(offered)}, median {sorted(offered)[len(offered) // 2]}.")
+    notes.append("The pool columns of the search_similar row re-rank each pool with the same scoring (factsim + boost); "
+                 "search_similar itself always searches the whole collection.")
+    return row
+
+
 def write_report(path: Path, rows: list[dict], notes: list[str]) -> None:
     """Write the table of figures as Markdown."""
     head = "| system | full NDCG@10 | @20 | @30 | pool NDCG@10 | @20 | @30 | p50 ms | p95 ms |\n|---|---|---|---|---|---|---|---|---|\n"
@@ -189,6 +246,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--model", type=Path, default=None, help="charge model (default: --out/charges.npz, trained once)")
     parser.add_argument("--report", type=Path, default=ROOT / "bench" / "LECARD.md")
+    parser.add_argument("--with-statutes", action="store_true",
+                        help="also index the whole lawrefbook-laws statute corpus (slow: ~147k articles)")
+    parser.add_argument("--rebuild-index", action="store_true", help="rebuild the cached Whoosh index")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     queries = [json.loads(line) for line in QUERIES.read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -226,6 +286,7 @@ def main(argv: list[str] | None = None) -> None:
     for name, kwargs in configs:
         rank_full, rank_pool, _ = ours(ids, docs, charges, **kwargs)
         rows.append(evaluate(name, rank_full, rank_pool, queries, args.runs))
+    rows.append(end_to_end(args, ids, docs, charges, model_path, queries, notes))
     write_report(args.report, rows, notes)
     log(f"wrote {args.report}")
 
