@@ -578,7 +578,7 @@ def facts_matrix(index: SearchIndex, searcher: Any) -> Any:
 
 
 def _rank_by_facts(index: SearchIndex, searcher: Any, matrix: Any, text: str, profile: FactProfile,
-                   limit: int) -> list[SimilarHit]:
+                   limit: int, exclude: str | None = None) -> list[SimilarHit]:
     """Rank the rulings with facts by BM25 over facts + predicted-charge boost; explain each hit."""
     import numpy as np
 
@@ -591,6 +591,8 @@ def _rank_by_facts(index: SearchIndex, searcher: Any, matrix: Any, text: str, pr
     scores = blend(bm, overlap, CHARGE_WEIGHT if predicted else 0.0)
     if not len(scores) or scores.max() <= 0:
         return []
+    if exclude is not None and exclude in matrix.ids:
+        scores[matrix.ids.index(exclude)] = 0.0
     count = min(limit, len(scores))
     top = np.argpartition(-scores, count - 1)[:count]
     top = top[np.argsort(-scores[top], kind="stable")]
@@ -601,7 +603,7 @@ def _rank_by_facts(index: SearchIndex, searcher: Any, matrix: Any, text: str, pr
     profile.terms = matrix.query_terms(text, MAX_TERMS)
     hits = []
     for row in top:
-        if scores[row] < FACTS_CUTOFF * best:
+        if scores[row] <= 0 or scores[row] < FACTS_CUTOFF * best:
             break
         fields = searcher.document(id=matrix.ids[row], kind="entry") or {}
         meta = json.loads(fields.get("meta") or "{}")
@@ -642,10 +644,12 @@ def search_similar(index: SearchIndex, *, text: str | None = None, entry_id: str
                               labels={label: NAMED_LABEL for label in document_labels(stored)})
     else:
         profile = profile_text(check_text(text), dictionary=dictionary, known_causes=causes)
-    matrix = facts_matrix(index, searcher) if text is not None else None
-    if matrix is not None:
+    matrix = facts_matrix(index, searcher)
+    facts = check_text(text) if text is not None else facts_section(stored.get("markdown") or "")
+    if matrix is not None and facts:
         profile.labels = {k: v for k, v in profile.labels.items() if not k.endswith("罪")}  # the classifier's instead
-        hits = _rank_by_facts(index, searcher, matrix, check_text(text), profile, limit if order == "similarity" else MAX_LIMIT)
+        hits = _rank_by_facts(index, searcher, matrix, facts, profile, limit if order == "similarity" else MAX_LIMIT,
+                              exclude=entry_id)
     else:
         hits = _rank(index, searcher, profile, exclude=entry_id)
     hits = hits[:limit] if order == "similarity" else precedent_order(hits)[:limit]

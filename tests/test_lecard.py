@@ -140,3 +140,13 @@ def test_similar_on_real_judgments_by_facts(lecard_index) -> None:  # type: igno
     understood = result.to_dict()["understood"]
     assert understood["charges"][0] == common
     assert not any(t["term"] in names for t in understood["terms"])
+
+
+@needs_corpus
+def test_similar_to_an_imported_ruling_uses_its_facts(lecard_index) -> None:  # type: ignore[no-untyped-def]
+    from indexer.similar import search_similar
+
+    index, _ = lecard_index
+    result = search_similar(index, entry_id="lecard-1000", limit=5)
+    assert result.hits and "lecard-1000" not in [h.id for h in result.hits]
+    assert all(h.shared_terms for h in result.hits)
