@@ -278,7 +278,7 @@ def main(argv: list[str] | None = None) -> None:
         ("ours: facts only, no stop list", dict(stop=False)),
         ("ours: facts only, stop list (boilerplate, places, numbers)", dict()),
     ]
-    weights = (0.1, 0.2, 0.3, 0.5)
+    weights = (0.3, 0.5, 1.0)
     configs += [(f"ours: facts + stop list + predicted-charge boost {w}", dict(model=model, charge_weight=w)) for w in weights]
     truth = {q["fact"]: {c: 1.0 for c in q["charges"]} for q in queries}
     configs.append(("reference only: the query's TRUE charges as the boost 0.3 (not a system)",

@@ -522,7 +522,7 @@ def snippet(text: str, terms: list[str], width: int = 160) -> str:
 # one is not offered as similar.
 FACTS_SECTIONS = ("案件基本情况", "案情", "基本案情")
 FACTS_MIN_RULINGS = 50
-CHARGE_WEIGHT = 0.3
+CHARGE_WEIGHT = 0.5
 FACTS_CUTOFF = 0.35
 CHARGE_MODEL_FILE = "charges.npz"
 _facts_lock = threading.Lock()
@@ -630,32 +630,39 @@ def search_similar(index: SearchIndex, *, text: str | None = None, entry_id: str
         raise QueryError("order must be similarity or precedent.")
     limit = check_limit(limit)
     searcher = index.searcher()
-    dictionary = legal_dictionary(index)
-    causes = _known_causes(searcher)
+    stored = None
     if entry_id is not None:
         stored = searcher.document(id=entry_id, kind="entry")
         if stored is None:
             raise QueryError(f"no entry '{entry_id}'.")
-        meta = json.loads(stored.get("meta") or "{}")
-        source = "\n".join(str(x) for x in (stored.get("title"), stored.get("summary"), meta.get("holding"),
-                                             stored.get("body")) if x)
-        profile = FactProfile(terms=key_terms(source, dictionary),
-                              statutes=[k for k in (stored.get("statutes") or "").split(",") if k],
-                              labels={label: NAMED_LABEL for label in document_labels(stored)})
-    else:
-        profile = profile_text(check_text(text), dictionary=dictionary, known_causes=causes)
     matrix = facts_matrix(index, searcher)
-    facts = check_text(text) if text is not None else facts_section(stored.get("markdown") or "")
+    facts = check_text(text) if text is not None else facts_section((stored or {}).get("markdown") or "")
     if matrix is not None and facts:
-        profile.labels = {k: v for k, v in profile.labels.items() if not k.endswith("罪")}  # the classifier's instead
+        # Facts mode: the profile shows the articles cited (if any); charges and terms come from the ranking.
+        statutes = text_statutes(facts) if stored is None else [k for k in (stored.get("statutes") or "").split(",") if k]
+        profile = FactProfile(statutes=statutes)
         hits = _rank_by_facts(index, searcher, matrix, facts, profile, limit if order == "similarity" else MAX_LIMIT,
                               exclude=entry_id)
     else:
+        profile = _profile(index, searcher, text, stored)
         hits = _rank(index, searcher, profile, exclude=entry_id)
     hits = hits[:limit] if order == "similarity" else precedent_order(hits)[:limit]
     for hit in hits:
         hit.snippet = snippet(hit.snippet, hit.shared_terms)
     return SimilarResult(hits=hits, profile=profile, source="entry" if entry_id else "text", entry_id=entry_id, order=order)
+
+
+def _profile(index: SearchIndex, searcher: Any, text: str | None, stored: Any) -> FactProfile:
+    """Return the profile of a fact description, or of a stored entry when ``stored`` is given."""
+    dictionary = legal_dictionary(index)
+    if stored is not None:
+        meta = json.loads(stored.get("meta") or "{}")
+        source = "\n".join(str(x) for x in (stored.get("title"), stored.get("summary"), meta.get("holding"),
+                                             stored.get("body")) if x)
+        return FactProfile(terms=key_terms(source, dictionary),
+                           statutes=[k for k in (stored.get("statutes") or "").split(",") if k],
+                           labels={label: NAMED_LABEL for label in document_labels(stored)})
+    return profile_text(check_text(text), dictionary=dictionary, known_causes=_known_causes(searcher))
 
 
 def similar(index: SearchIndex, *, text: str | None = None, entry_id: str | None = None, limit: int = 30) -> list[SimilarHit]:
