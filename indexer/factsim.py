@@ -14,17 +14,23 @@ milliseconds over 9,088 judgments, instead of Whoosh's one-document-at-a-time OR
 
 from __future__ import annotations
 
+import os
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 from scipy import sparse
 
 K1 = 1.5
 B = 0.75
+FACTS_SECTIONS = ("案件基本情况", "案情", "基本案情")
+FACTS_FILE = "facts.npz"
+MIN_RULINGS = 50  # below this, similar keeps its Whoosh ranking (content/ has 18 rulings)
 # Words every criminal judgment uses whatever it is about (procedure, evidence, sentencing).
 # fmt: off
 BOILERPLATE = frozenset("""
@@ -122,7 +128,10 @@ class FactsMatrix:
 
     def scores(self, text: str, rows: np.ndarray | None = None) -> np.ndarray:
         """Return the BM25 score of every document (or of ``rows``) for the whole of ``text``."""
-        columns, counts = self.query_vector(text)
+        return self.vector_scores(*self.query_vector(text), rows)
+
+    def vector_scores(self, columns: np.ndarray, counts: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        """Return the BM25 scores for a query vector of :meth:`query_vector`."""
         if not len(columns):
             return np.zeros(len(self.ids) if rows is None else len(rows), np.float32)
         sub = self.weights[:, columns]
@@ -132,7 +141,10 @@ class FactsMatrix:
 
     def query_terms(self, text: str, top: int = 40, min_df: int = 5) -> list[tuple[str, float]]:
         """Return the query's words by weight (count x IDF), seen in ``min_df`` documents or more (no names)."""
-        columns, counts = self.query_vector(text)
+        return self.vector_terms(*self.query_vector(text), top=top, min_df=min_df)
+
+    def vector_terms(self, columns: np.ndarray, counts: np.ndarray, top: int = 40, min_df: int = 5) -> list[tuple[str, float]]:
+        """Return :meth:`query_terms` for a query vector."""
         n = len(self.ids)
         words = self.words
         weighted = [(words[c], float(k * np.log(1 + (n - self.df[c] + 0.5) / (self.df[c] + 0.5))))
@@ -145,13 +157,72 @@ class FactsMatrix:
         Rare words (a person's name, a plate number) are left out of explanations even when they
         matched: they say who, not what was done.
         """
-        columns, counts = self.query_vector(text)
+        return self.vector_contributions(*self.query_vector(text), row, top=top, min_df=min_df)
+
+    def vector_contributions(self, columns: np.ndarray, counts: np.ndarray, row: int, top: int = 10,
+                             min_df: int = 5) -> list[str]:
+        """Return :meth:`contributions` for a query vector."""
         if not len(columns):
             return []
         values = self.weights[row, columns].toarray().ravel() * counts
-        words = self.words
         order = np.argsort(-values)
+        words = self.words
         return [words[columns[i]] for i in order[: top * 3] if values[i] > 0 and self.df[columns[i]] >= min_df][:top]
+
+
+def facts_section(markdown: str) -> str:
+    """Return the facts section of a ruling's Markdown (## 案件基本情况 …), or '' if it has none."""
+    for name in FACTS_SECTIONS:
+        match = re.search(rf"^##\s*{name}\s*$(.*?)(?=^##\s|\Z)", markdown, re.M | re.S)
+        if match:
+            return match[1].strip()
+    return ""
+
+
+def matrix_from_searcher(searcher: Any) -> FactsMatrix | None:
+    """Return the facts matrix of the indexed rulings that have a facts section, or None if fewer than MIN_RULINGS."""
+    ids, facts, charges = [], [], []
+    for fields in searcher.documents(type="ruling", kind="entry"):
+        section = facts_section(fields.get("markdown") or "")
+        if section:
+            ids.append(fields["id"])
+            facts.append(section)
+            charges.append([c for c in (fields.get("charges") or "").split(",") if c])
+    return FactsMatrix.build(ids, facts, charges) if len(ids) >= MIN_RULINGS else None
+
+
+def stamp(searcher: Any) -> str:
+    """Return what identifies an index state: document count and generation."""
+    return f"{searcher.doc_count_all()}-{searcher.reader().generation()}"
+
+
+def save_matrix(build: Path, searcher: Any) -> None:
+    """Write the facts matrix of the build (or remove a stale one), so no query pays for building it."""
+    path = build / FACTS_FILE
+    matrix = matrix_from_searcher(searcher)
+    if matrix is None:
+        path.unlink(missing_ok=True)
+        return
+    w = matrix.weights
+    temporary = path.with_name(f".{path.name}.tmp.npz")
+    np.savez(temporary, stamp=stamp(searcher), ids="\n".join(matrix.ids), words="\n".join(matrix.words),
+             data=w.data, indices=w.indices, indptr=w.indptr, shape=np.array(w.shape), df=matrix.df,
+             charges="\n".join(",".join(c) for c in matrix.charges))
+    os.replace(temporary, path)
+
+
+def load_matrix(build: Path, searcher: Any) -> FactsMatrix | None | bool:
+    """Return the saved facts matrix if it was made for this index state; False if there is none to use."""
+    path = build / FACTS_FILE
+    if not path.is_file():
+        return False
+    with np.load(path) as data:
+        if str(data["stamp"]) != stamp(searcher):
+            return False
+        words = str(data["words"]).split("\n")
+        weights = sparse.csc_matrix((data["data"], data["indices"], data["indptr"]), shape=tuple(data["shape"]))
+        charges = [tuple(c for c in line.split(",") if c) for line in str(data["charges"]).split("\n")]
+        return FactsMatrix(str(data["ids"]).split("\n"), {w: i for i, w in enumerate(words)}, weights, data["df"], charges)
 
 
 def charge_overlap(predicted: dict[str, float], charges: Sequence[tuple[str, ...]], rows: np.ndarray | None = None) -> np.ndarray:

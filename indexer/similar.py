@@ -37,6 +37,7 @@ from whoosh import query as wq
 
 from indexer.analyzer import normalize, read_dictionary, segment
 from indexer.build import USER_DICTIONARY
+from indexer.factsim import facts_section
 from indexer.search import AUTHORITY_TIERS, CONSULT, FOLLOW, QueryError, SearchIndex
 from kb.citations import extract_citations
 from kb.links import citation_key
@@ -520,22 +521,11 @@ def snippet(text: str, terms: list[str], width: int = 160) -> str:
 # judgments have) are ranked by BM25 over their facts plus the predicted-charge boost, the weight
 # chosen on LeCaRD's dev half (bench/LECARD.md). A ruling scoring below FACTS_CUTOFF of the best
 # one is not offered as similar.
-FACTS_SECTIONS = ("案件基本情况", "案情", "基本案情")
-FACTS_MIN_RULINGS = 50
 CHARGE_WEIGHT = 0.5
-FACTS_CUTOFF = 0.35
+FACTS_CUTOFF = 0.2
 CHARGE_MODEL_FILE = "charges.npz"
 _facts_lock = threading.Lock()
 _facts_cache: dict[tuple, Any] = {}
-
-
-def facts_section(markdown: str) -> str:
-    """Return the facts section of a ruling's Markdown (## 案件基本情况 …), or '' if it has none."""
-    for name in FACTS_SECTIONS:
-        match = re.search(rf"^##\s*{name}\s*$(.*?)(?=^##\s|\Z)", markdown, re.M | re.S)
-        if match:
-            return match[1].strip()
-    return ""
 
 
 def charge_model(index: SearchIndex) -> Any:
@@ -556,21 +546,16 @@ def charge_model(index: SearchIndex) -> Any:
 
 
 def facts_matrix(index: SearchIndex, searcher: Any) -> Any:
-    """Return the BM25 facts matrix of the rulings that have a facts section, built once per index state; or None."""
-    from indexer.factsim import FactsMatrix
+    """Return the BM25 facts matrix of the rulings with a facts section (saved by the build, else built once); or None."""
+    from indexer.factsim import load_matrix, matrix_from_searcher, stamp
 
-    key = ("facts", str(index.build_dir), searcher.doc_count(), searcher.reader().generation())
+    key = ("facts", str(index.build_dir), stamp(searcher))
     with _facts_lock:
         if key in _facts_cache:
             return _facts_cache[key]
-        ids, facts, charges = [], [], []
-        for fields in searcher.documents(type="ruling", kind="entry"):
-            section = facts_section(fields.get("markdown") or "")
-            if section:
-                ids.append(fields["id"])
-                facts.append(section)
-                charges.append([c for c in (fields.get("charges") or "").split(",") if c])
-        matrix = FactsMatrix.build(ids, facts, charges) if len(ids) >= FACTS_MIN_RULINGS else None
+        matrix = load_matrix(index.build_dir, searcher) if index.build_dir else False
+        if matrix is False:
+            matrix = matrix_from_searcher(searcher)
         for old in [k for k in _facts_cache if k[0] == "facts"]:
             del _facts_cache[old]
         _facts_cache[key] = matrix
@@ -586,7 +571,8 @@ def _rank_by_facts(index: SearchIndex, searcher: Any, matrix: Any, text: str, pr
 
     model = charge_model(index)
     predicted = model.predict(text) if model is not None else {}
-    bm = matrix.scores(text)
+    vector = matrix.query_vector(text)  # segmented once, used for scores, terms and reasons
+    bm = matrix.vector_scores(*vector)
     overlap = charge_overlap(predicted, matrix.charges)
     scores = blend(bm, overlap, CHARGE_WEIGHT if predicted else 0.0)
     if not len(scores) or scores.max() <= 0:
@@ -600,7 +586,7 @@ def _rank_by_facts(index: SearchIndex, searcher: Any, matrix: Any, text: str, pr
     top_text = float(bm.max()) or 1.0
     for name, p in predicted.items():
         profile.labels.setdefault(name, round(p, 3))
-    profile.terms = matrix.query_terms(text, MAX_TERMS)
+    profile.terms = matrix.vector_terms(*vector, top=MAX_TERMS)
     hits = []
     for row in top:
         if scores[row] <= 0 or scores[row] < FACTS_CUTOFF * best:
@@ -614,7 +600,7 @@ def _rank_by_facts(index: SearchIndex, searcher: Any, matrix: Any, text: str, pr
             date=meta.get("decided_on"), cause=fields.get("cause") or None, procedure=fields.get("procedure") or None,
             authority=fields.get("authority") or None, treatment=fields.get("treatment") or None,
             holding=meta.get("holding"), follow=FOLLOW if fields.get("authority") == TIERS[0] else CONSULT,
-            shared_labels=shared, shared_terms=matrix.contributions(text, int(row), SHOWN_TERMS),
+            shared_labels=shared, shared_terms=matrix.vector_contributions(*vector, int(row), top=SHOWN_TERMS),
             snippet=facts_section(fields.get("markdown") or ""),
             text_score=float(bm[row]) / top_text, label_score=float(overlap[row]),
         ))

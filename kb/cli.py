@@ -261,7 +261,7 @@ def train() -> None:
 def train_charges(content_dirs: tuple[Path, ...], out: Path, exclude_queries: tuple[Path, ...]) -> None:
     """Train the charge classifier (TF-IDF character 1-3-grams + linear SVM) on the rulings' facts and charges."""
     from indexer.charges import train as train_model
-    from indexer.similar import facts_section
+    from indexer.factsim import facts_section
 
     report = load_all(list(content_dirs))
     heads = [json.loads(line)["fact"].strip()[:40] for path in exclude_queries

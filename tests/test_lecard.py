@@ -117,7 +117,8 @@ def test_similar_on_real_judgments_by_facts(lecard_index) -> None:  # type: igno
     import re
 
     from indexer.factsim import is_stop
-    from indexer.similar import facts_section, search_similar
+    from indexer.factsim import load_matrix
+    from indexer.similar import FACTS_CUTOFF, facts_section, search_similar
     from kb.loader import load_entry
 
     from collections import Counter
@@ -127,6 +128,8 @@ def test_similar_on_real_judgments_by_facts(lecard_index) -> None:  # type: igno
     common = Counter(e.charges[0] for e in entries if e.charges).most_common(1)[0][0]
     entry = next(e for e in entries if e.charges and e.charges[0] == common)
     facts = facts_section(entry.body)
+    saved = load_matrix(index.build_dir, index.searcher())  # written by the build, for this index state
+    assert saved and len(saved.ids) == 300
     result = search_similar(index, text=facts, limit=10)
     top = result.hits[0]
     assert top.id == entry.id  # its own facts find it first
@@ -138,7 +141,7 @@ def test_similar_on_real_judgments_by_facts(lecard_index) -> None:  # type: igno
         assert hit.shared_terms and not any(is_stop(t) for t in hit.shared_terms)
         assert not [(term, name) for term in hit.shared_terms for name in names if name in term or term in name]
     assert [h.score for h in result.hits] == sorted((h.score for h in result.hits), reverse=True)
-    assert all(h.score >= 0.35 * result.hits[0].score for h in result.hits)
+    assert all(h.score >= FACTS_CUTOFF * result.hits[0].score for h in result.hits)
     understood = result.to_dict()["understood"]
     assert understood["charges"][0] == common
     assert not any(t["term"] in names for t in understood["terms"])
