@@ -93,6 +93,32 @@ class FactsMatrix:
         """Return the vocabulary in column order."""
         return list(self.vocabulary)
 
+    @cached_property
+    def charge_matrix(self) -> tuple[dict[str, int], sparse.csr_matrix]:
+        """Return (charge -> column, documents x charges 0/1 matrix) for vectorised overlaps."""
+        names: dict[str, int] = {}
+        rows, cols = [], []
+        for row, charges in enumerate(self.charges):
+            for charge in charges:
+                rows.append(row)
+                cols.append(names.setdefault(charge, len(names)))
+        data = np.ones(len(rows), np.float32)
+        return names, sparse.csr_matrix((data, (rows, cols)), shape=(len(self.charges), max(1, len(names))))
+
+    def batch_contributions(self, columns: np.ndarray, counts: np.ndarray, rows: Sequence[int], top: int = 10,
+                            min_df: int = 5) -> list[list[str]]:
+        """Return :meth:`contributions` for several documents at once (one sparse slice)."""
+        if not len(columns):
+            return [[] for _ in rows]
+        values = self.weights[:, columns][np.asarray(rows)].toarray() * counts
+        words = self.words
+        common = self.df[columns] >= min_df
+        result = []
+        for line in values:
+            order = np.argsort(-line)
+            result.append([words[columns[i]] for i in order if line[i] > 0 and common[i]][:top])
+        return result
+
     @classmethod
     def build(cls, ids: Sequence[str], facts: Iterable[str], charges: Sequence[Sequence[str]] = (),
               k1: float = K1, b: float = B) -> FactsMatrix:
@@ -225,8 +251,17 @@ def load_matrix(build: Path, searcher: Any) -> FactsMatrix | None | bool:
         return FactsMatrix(str(data["ids"]).split("\n"), {w: i for i, w in enumerate(words)}, weights, data["df"], charges)
 
 
-def charge_overlap(predicted: dict[str, float], charges: Sequence[tuple[str, ...]], rows: np.ndarray | None = None) -> np.ndarray:
+def charge_overlap(predicted: dict[str, float], charges: Sequence[tuple[str, ...]] | FactsMatrix,
+                   rows: np.ndarray | None = None) -> np.ndarray:
     """Return, per document, the summed probability of the predicted charges it was judged for."""
+    if isinstance(charges, FactsMatrix):
+        names, matrix = charges.charge_matrix
+        vector = np.zeros(matrix.shape[1], np.float32)
+        for name, p in predicted.items():
+            if name in names:
+                vector[names[name]] = p
+        overlap = np.asarray(matrix @ vector).ravel()
+        return overlap if rows is None else overlap[rows]
     chosen = charges if rows is None else [charges[i] for i in rows]
     return np.fromiter((sum(predicted.get(c, 0.0) for c in cs) for cs in chosen), np.float32, len(chosen))
 

@@ -30,12 +30,15 @@ def test_bm25_over_facts_and_charge_boost() -> None:
     assert scores[:5].min() > scores[5:].max()
     overlap = charge_overlap({"盗窃罪": 1.0}, matrix.charges)
     assert overlap.tolist() == [0.0] * 5 + [1.0] * 5
+    assert charge_overlap({"盗窃罪": 1.0}, matrix).tolist() == overlap.tolist()  # the vectorised form
     # A strong enough charge signal reorders; the text alone does not.
     assert np.argmax(blend(scores, overlap, 2.0)) >= 5 and np.argmax(blend(scores, overlap, 0.0)) < 5
     rows = np.array([7, 2])
     assert matrix.scores(query, rows).tolist() == scores[rows].tolist()
     assert "长沙市" not in matrix.contributions(query, 0, min_df=1)
     assert set(matrix.contributions(query, 0, min_df=1)) <= {"驾驶", "乙醇", "血液", "含量", "酒后"}
+    vector = matrix.query_vector(query)
+    assert matrix.batch_contributions(*vector, [0, 6], min_df=1) == [matrix.contributions(query, r, min_df=1) for r in (0, 6)]
 
 
 def test_charge_model_trains_saves_and_predicts(tmp_path: Path) -> None:
