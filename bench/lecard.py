@@ -173,7 +173,8 @@ def _build(ids, texts, charges, stop):
         factsim.is_stop = saved
 
 
-def end_to_end(args, ids, docs, charges, model_path: Path, queries: list[dict], notes: list[str]) -> dict:
+def end_to_end(args, ids, docs, charges, model_path: Path, queries: list[dict], notes: list[str],
+               rows_before: list[dict]) -> dict:
     """Measure search_similar itself, in-process, on the Whoosh index of the judgments + content/ (+ statutes)."""
     import shutil
 
@@ -219,6 +220,17 @@ def end_to_end(args, ids, docs, charges, model_path: Path, queries: list[dict], 
     row = evaluate(f"**similar** (`search_similar`, in-process, index of {len(ids)} judgments + content/"
                    f"{' + statutes' if args.with_statutes else ''}; boost {CHARGE_WEIGHT}, cut-off {FACTS_CUTOFF})",
                    rank_full, rank_pool, queries, args.runs)
+    from indexer.similar import _profile, _rank
+
+    def rank_before(text: str) -> list[str]:
+        searcher = index.searcher()
+        hits = _rank(index, searcher, _profile(index, searcher, text, None), None)[:30]
+        return [h.id.removeprefix("lecard-") for h in hits]
+
+    before = evaluate("similar before #13 (Whoosh OR of 40 key terms over 4 fields, same index; pool not measured)",
+                      rank_before, lambda text, pool: [], queries, 1)
+    before.update({f"pool@{k}": float("nan") for k in KS})
+    rows_before.append(before)
     lengths = sorted(len(q["fact"]) for q in queries)
     thousand = []
     for q in queries:
@@ -265,8 +277,11 @@ list + boost 0.5 = full@10 0.626, full@30 0.613, pool@30 0.893.
 def write_report(path: Path, rows: list[dict], notes: list[str]) -> None:
     """Write the table of figures as Markdown."""
     head = "| system | full NDCG@10 | @20 | @30 | pool NDCG@10 | @20 | @30 | p50 ms | p95 ms |\n|---|---|---|---|---|---|---|---|---|\n"
-    lines = [f"| {r['name']} | {r['full@10']:.3f} | {r['full@20']:.3f} | {r['full@30']:.3f} | {r['pool@10']:.3f} | "
-             f"{r['pool@20']:.3f} | {r['pool@30']:.3f} | {r['p50']:.1f} | {r['p95']:.1f} |" for r in rows]
+    def cell(value: float) -> str:
+        return "—" if value != value else f"{value:.3f}"  # NaN: not measured
+
+    lines = [f"| {r['name']} | {cell(r['full@10'])} | {cell(r['full@20'])} | {cell(r['full@30'])} | {cell(r['pool@10'])} | "
+             f"{cell(r['pool@20'])} | {cell(r['pool@30'])} | {r['p50']:.1f} | {r['p95']:.1f} |" for r in rows]
     path.write_text("# LeCaRD dev half (42 queries): similar judgments vs jieba + bm25s\n\n"
                     "Command: `make bench-lecard` (`python -m bench.lecard`). All systems measured in the same run.\n\n"
                     + head + "\n".join(lines) + "\n\n" + "\n".join(f"- {n}" for n in notes) + "\n\n" + EXPLORED,
@@ -299,7 +314,11 @@ def main(argv: list[str] | None = None) -> None:
         keep = [i for i, d in enumerate(ids) if d not in excluded]
         model, accuracy = train([docs[i].get("ajjbqk") or "" for i in keep], [charges[ids[i]] for i in keep])
         model.save(model_path)
-        notes.append(f"Charge classifier: {accuracy}")
+        model_path.with_suffix(".json").write_text(json.dumps(accuracy), encoding="utf-8")
+    if model_path.with_suffix(".json").exists():
+        accuracy = json.loads(model_path.with_suffix(".json").read_text(encoding="utf-8"))
+        notes.append(f"Charge classifier: top-1 accuracy {accuracy['top1_heldout']:.2f} on a random 10% of the "
+                     f"{accuracy['examples']} training judgments held out.")
     model = ChargeModel.load(model_path)
     true_top1 = np.mean([next(iter(model.predict(q["fact"]))) in q["charges"] for q in queries])
     true_top3 = np.mean([bool(set(model.predict(q["fact"])) & set(q["charges"])) for q in queries])
@@ -320,7 +339,9 @@ def main(argv: list[str] | None = None) -> None:
     for name, kwargs in [] if args.skip_ablations else configs:
         rank_full, rank_pool, _ = ours(ids, docs, charges, **kwargs)
         rows.append(evaluate(name, rank_full, rank_pool, queries, args.runs))
-    rows.append(end_to_end(args, ids, docs, charges, model_path, queries, notes))
+    before: list[dict] = []
+    rows.append(end_to_end(args, ids, docs, charges, model_path, queries, notes, before))
+    rows[1:1] = before
     write_report(args.report, rows, notes)
     log(f"wrote {args.report}")
 
