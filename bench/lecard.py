@@ -250,7 +250,18 @@ def end_to_end(args, ids, docs, charges, model_path: Path, queries: list[dict], 
 
 # Ablations tried once on 2026-11-30 with the same facts matrix, classifier and dev queries, by
 # throw-away scripts; this command does not re-run them. None gained, so none is in the method.
-EXPLORED = """## Other ablations (measured once, not re-run by this command; none kept)
+EXPLORED = """## Why the targets are missed
+
+- In the full collection only each query's pool is labelled; every other judgment counts as 0,
+  however similar. The charge boost lifts judgments of the same charge from other queries' pools:
+  with the query's true charges as the boost, the pool rises to 0.913 but the full collection
+  falls to 0.537. A stronger boost gains in the pool and loses in the full collection (1.0 vs 0.5).
+- The classifier is right first for 52% of the dev queries (top-3 81%) against 81% on held-out
+  judgments: the query facts are shorter and written differently from the judgments' facts.
+- Every lexical variant tried below (query weighting, feedback, other fields, BM25 parameters)
+  lost; going past ~0.61 full / ~0.89 pool needs better conduct understanding than word overlap.
+
+## Other ablations (measured once, not re-run by this command; none kept)
 
 Same facts matrix, classifier and 42 dev queries; boost 0.5 unless said. Reference: facts + stop
 list + boost 0.5 = full@10 0.626, full@30 0.613, pool@30 0.893.
@@ -342,6 +353,12 @@ def main(argv: list[str] | None = None) -> None:
     before: list[dict] = []
     rows.append(end_to_end(args, ids, docs, charges, model_path, queries, notes, before))
     rows[1:1] = before
+    final = rows[-1]
+    for label, key, target in (("full NDCG@30", "full@30", 0.70), ("full NDCG@10", "full@10", 0.68),
+                               ("pool NDCG@30", "pool@30", 0.90)):
+        verdict = "met" if final[key] >= target else f"missed by {target - final[key]:.3f}"
+        notes.append(f"Target {label} ≥ {target:.2f} (issue #13): {final[key]:.3f}, {verdict}.")
+    notes.append(f"Target p95 ≤ 200 ms: {final['p95']:.0f} ms on the dev queries, {'met' if final['p95'] <= 200 else 'missed'}.")
     write_report(args.report, rows, notes)
     log(f"wrote {args.report}")
 
