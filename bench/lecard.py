@@ -282,6 +282,7 @@ list + boost 0.5 = full@10 0.626, full@30 0.613, pool@30 0.893.
 | facts + reasoning with the stop list, boost 0 / 0.5 | 0.602 / 0.620 | 0.596 / 0.602 | 0.876 / 0.892 |
 | boost only inside BM25's top 30 / 50 / 100 | 0.624 / 0.626 / 0.626 | 0.609 / 0.615 / 0.612 | 0.892 / 0.893 / 0.893 |
 | boost from the top-1 charge only | 0.614 | 0.605 | 0.887 |
+| classifier trained on every charge of a judgment (not only the first), boost 0.3 / 0.5 / 1.0 (dev top-1 0.55, top-3 0.79) | 0.618 / 0.621 / 0.622 | 0.615 / 0.611 / 0.605 | 0.884 / 0.888 / 0.896 |
 """
 
 
