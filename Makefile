@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 DEB_PACKAGES = chromium poppler-utils fonts-noto-cjk nginx
 
-.PHONY: models bench-relevance run test deps install install-test index check bench clean translations preview serve axe-update prod
+.PHONY: models bench-relevance run test deps install install-test index check bench bench-lecard lecard clean translations preview serve axe-update prod
 
 # Running needs only the package; the test extras (playwright, schemathesis, hypothesis) are
 # installed by `make test` alone.
@@ -93,10 +93,13 @@ bench: install
 # The learned ranking (indexer/ranking.py): built from the STARD dev questions in ../shared and an
 # index of content/ plus the whole statute corpus (scale b, cached in bench/out/relevance/).
 STARD ?= ../shared/benchmarks/stard-dev/queries.jsonl
-models: install
+# `make models` also trains the charge classifier on the LeCaRD judgments (below).
+models: lecard
 	$(BIN)/pip install -q -e '.[bench]'
 	$(BIN)/python -m bench.stard --index-only
 	$(BIN)/kb train ranker --questions $(STARD) --index bench/out/relevance/index-ours
+	$(BIN)/kb train charges --content $(LECARD_DEST) --out $(INDEX)/charges.npz \
+	  --exclude-queries ../shared/benchmarks/lecard-dev/queries.jsonl
 
 # Search quality on real questions (issue #12): STARD dev, ours (5-fold cross-validated) beside
 # jieba + bm25s, into bench/STARD.md; then the 182 questions of our own (traditional, English).
@@ -112,3 +115,17 @@ axe-update:
 	@tmp=$$(mktemp -d) && cd $$tmp && npm pack -q axe-core@$(AXE_VERSION) >/dev/null && tar xzf axe-core-$(AXE_VERSION).tgz && \
 	  cp package/axe.min.js package/LICENSE $(CURDIR)/tests/vendor/axe-core/ && rm -rf $$tmp && \
 	  sha256sum $(CURDIR)/tests/vendor/axe-core/axe.min.js
+
+# Real criminal judgments (issue #13): LeCaRD's 9,088 judgments as ruling entries, outside git.
+LECARD_SRC ?= ../shared/corpus/lecard-judgments
+LECARD_DEST ?= instance/lecard
+lecard: install
+	$(BIN)/kb import lecard $(LECARD_SRC) $(LECARD_DEST)
+
+# The charge classifier similar loads at query time (<index>/charges.npz) is trained by `make models`
+# on the judgments; the LeCaRD dev queries' own cases are left out.
+
+# Similar judgments on LeCaRD's dev half vs jieba + bm25s: writes bench/LECARD.md.
+bench-lecard: install
+	$(BIN)/pip install -q -e '.[bench]'
+	$(BIN)/python -m bench.lecard $(BENCH_ARGS)

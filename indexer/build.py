@@ -39,6 +39,7 @@ from whoosh.writing import MERGE_SMALL
 import indexer.whoosh_fixes  # noqa: F401  (applies the Whoosh workaround)
 from indexer.analyzer import DEFAULT_DICTIONARY, load_dictionary
 from indexer.docsets import save_arrays
+from indexer.factsim import save_matrix
 from indexer.schema import FACET_FIELDS, RANK_FIELDS, SCHEMA_VERSION, SCORED_FIELDS, make_schema
 from indexer.suggest import write_vocabulary
 from kb.entry import Entry
@@ -301,6 +302,7 @@ def entry_documents(entry: Entry, resolver: StatuteResolver, titles: Mapping[str
         body="" if entry.type == "statute" else plain_text(entry.body, titles),
         court=entry.court or "",
         cause=entry.cause or "",
+        charges=",".join(entry.charges),
         procedure=entry.procedure or "",
         authority=entry.authority or "",
         court_level=court_level(entry),
@@ -515,6 +517,8 @@ def _save_arrays(build: Path) -> None:
     a server's first query does not compute them (about 3 s at scale b); drop those of merged segments."""
     with whoosh_index.open_dir(str(build)).searcher() as searcher:
         save_arrays(build, searcher, dict.fromkeys(FACET_FIELDS + RANK_FIELDS), SCORED_FIELDS)
+        # The facts matrix of similar's facts mode (indexer/factsim.py): built here, not by the first query.
+        save_matrix(build, searcher)
 
 
 def _merge_small_segments(build: Path) -> None:

@@ -7,7 +7,7 @@ from whoosh.analysis import StemmingAnalyzer
 
 from indexer.analyzer import ChineseAnalyzer
 
-SCHEMA_VERSION = "5"
+SCHEMA_VERSION = "6"  # 6: charges
 # Columns read as arrays (indexer/docsets.py): facets, and what the ranking reads for its candidates.
 FACET_FIELDS = ("type", "court", "court_level", "cause", "year", "procedure", "authority", "level")
 RANK_FIELDS = ("kind", "parent_id", "article_key", "text_hash", "level", "superseded", "authority", "year")
@@ -46,6 +46,7 @@ def make_schema() -> fields.Schema:
         tags=fields.KEYWORD(stored=True, commas=True, scorable=True, lowercase=True, field_boost=3.0),
         court=fields.ID(stored=True, sortable=True),
         cause=fields.ID(stored=True, sortable=True),
+        charges=fields.KEYWORD(stored=True, commas=True),  # 罪名 of criminal judgments (similar's charge signal)
         procedure=fields.ID(stored=True, sortable=True),
         authority=fields.ID(stored=True, sortable=True),
         court_level=fields.ID(stored=True, sortable=True),

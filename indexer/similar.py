@@ -37,9 +37,11 @@ from whoosh import query as wq
 
 from indexer.analyzer import normalize, read_dictionary, segment
 from indexer.build import USER_DICTIONARY
-from indexer.search import AUTHORITY_TIERS, CONSULT, FOLLOW, QueryError, SearchIndex
+from indexer.factsim import facts_section
+from indexer.search import QueryError, SearchIndex
 from kb.citations import extract_citations
 from kb.links import citation_key
+from kb.precedent import CONSULT, is_recent, reference, tier_name, tier_rank
 from kb.render import entry_url
 
 MIN_TEXT = 20
@@ -60,8 +62,6 @@ NAMED_LABEL = 1.0
 IMPLIED_LABEL = 0.3
 IMPLIED_MAX = 0.8
 # Authority tiers in the order of 法发〔2020〕24号 art. 4; only guiding cases must be followed.
-TIERS = (*AUTHORITY_TIERS, "其他")
-RECENT_YEARS = 3
 
 # Words every judgment uses whatever it is about: they say nothing about the facts.
 # fmt: off
@@ -268,7 +268,7 @@ class SimilarHit:
     @property
     def tier(self) -> str:
         """Return the authority tier, 其他 when the entry names none."""
-        return self.authority if self.authority in TIERS else "其他"
+        return tier_name(self.authority)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the hit as JSON-ready values: the ruling, then the explanation."""
@@ -470,18 +470,12 @@ def _known_causes(searcher: Any) -> list[str]:
     return [value.decode() if isinstance(value, bytes) else str(value) for value in searcher.lexicon("cause")]
 
 
-def _tier_rank(authority: str | None) -> int:
-    return TIERS.index(authority) if authority in TIERS else len(TIERS) - 1
-
-
-def _is_recent(date: str | None, today: dt.date) -> bool:
-    return bool(date) and int(date[:4]) >= today.year - RECENT_YEARS  # type: ignore[index]
 
 
 def precedent_order(hits: list[SimilarHit], today: dt.date | None = None) -> list[SimilarHit]:
     """Return ``hits`` in the order of art. 4: authority tier, then the last three years, then similarity."""
     today = today or dt.date.today()
-    return sorted(hits, key=lambda h: (_tier_rank(h.authority), not _is_recent(h.date, today), -h.score))
+    return sorted(hits, key=lambda h: (tier_rank(h.authority), not is_recent(h.date, today), -h.score))
 
 
 def snippet(text: str, terms: list[str], width: int = 160) -> str:
@@ -516,6 +510,99 @@ def snippet(text: str, terms: list[str], width: int = 160) -> str:
     return "".join(pieces).replace("\n", " ")
 
 
+# Facts mode (indexer/factsim.py): rulings with a facts section (案件基本情况, as imported criminal
+# judgments have) are ranked by BM25 over their facts plus the predicted-charge boost, the weight
+# chosen on LeCaRD's dev half (bench/LECARD.md). A ruling scoring below FACTS_CUTOFF of the best
+# one is not offered as similar.
+CHARGE_WEIGHT = 0.5
+FACTS_CUTOFF = 0.2
+CHARGE_MODEL_FILE = "charges.npz"
+SNIPPET_SOURCE = 1500  # characters of a judgment's facts searched for the snippet window
+_facts_lock = threading.Lock()
+_facts_cache: dict[tuple, Any] = {}
+
+
+def charge_model(index: SearchIndex) -> Any:
+    """Return the charge classifier of ``kb train charges`` (KB_CHARGE_MODEL, else <index>/charges.npz), or None."""
+    import os
+    from pathlib import Path
+
+    from indexer.charges import ChargeModel
+
+    path = Path(os.environ.get("KB_CHARGE_MODEL") or index.root / CHARGE_MODEL_FILE)
+    if not path.is_file():
+        return None
+    key = ("model", str(path), path.stat().st_mtime_ns)
+    with _facts_lock:
+        if key not in _facts_cache:
+            _facts_cache[key] = ChargeModel.load(path)
+        return _facts_cache[key]
+
+
+def facts_matrix(index: SearchIndex, searcher: Any) -> Any:
+    """Return the BM25 facts matrix of the rulings with a facts section (saved by the build, else built once); or None."""
+    from indexer.factsim import load_matrix, matrix_from_searcher, stamp
+
+    key = ("facts", str(index.build_dir), stamp(searcher))
+    with _facts_lock:
+        if key in _facts_cache:
+            return _facts_cache[key]
+        matrix = load_matrix(index.build_dir, searcher) if index.build_dir else False
+        if matrix is False:
+            matrix = matrix_from_searcher(searcher)
+        for old in [k for k in _facts_cache if k[0] == "facts"]:
+            del _facts_cache[old]
+        _facts_cache[key] = matrix
+        return matrix
+
+
+def _rank_by_facts(index: SearchIndex, searcher: Any, matrix: Any, text: str, profile: FactProfile,
+                   limit: int, exclude: str | None = None) -> list[SimilarHit]:
+    """Rank the rulings with facts by BM25 over facts + predicted-charge boost; explain each hit."""
+    import numpy as np
+
+    from indexer.factsim import blend, charge_overlap
+
+    model = charge_model(index)
+    predicted = model.predict(text) if model is not None else {}
+    vector = matrix.query_vector(text)  # segmented once, used for scores, terms and reasons
+    bm = matrix.vector_scores(*vector)
+    overlap = charge_overlap(predicted, matrix)
+    scores = blend(bm, overlap, CHARGE_WEIGHT if predicted else 0.0)
+    if not len(scores) or scores.max() <= 0:
+        return []
+    if exclude is not None and exclude in matrix.ids:
+        scores[matrix.ids.index(exclude)] = 0.0
+    count = min(limit, len(scores))
+    top = np.argpartition(-scores, count - 1)[:count]
+    top = top[np.argsort(-scores[top], kind="stable")]
+    best = float(scores[top[0]])
+    top_text = float(bm.max()) or 1.0
+    for name, p in predicted.items():
+        profile.labels.setdefault(name, round(p, 3))
+    profile.terms = matrix.vector_terms(*vector, top=MAX_TERMS)
+    top = [int(row) for row in top if scores[row] > 0 and scores[row] >= FACTS_CUTOFF * best]
+    reasons = matrix.batch_contributions(*vector, top, top=SHOWN_TERMS)
+    hits = []
+    for row, terms in zip(top, reasons, strict=True):
+        # By the unique id alone: adding kind=entry makes Whoosh walk that long posting list (4 ms a hit).
+        docnum = searcher.document_number(id=matrix.ids[row])
+        fields = searcher.stored_fields(docnum) if docnum is not None else {}
+        meta = json.loads(fields.get("meta") or "{}")
+        shared = [c for c in matrix.charges[row] if c in predicted]
+        hits.append(SimilarHit(
+            id=matrix.ids[row], title=fields.get("title", ""), url=entry_url(matrix.ids[row]), score=round(float(scores[row]), 4),
+            court=fields.get("court") or None, case_number=fields.get("case_number") or None,
+            date=meta.get("decided_on"), cause=fields.get("cause") or None, procedure=fields.get("procedure") or None,
+            authority=fields.get("authority") or None, treatment=fields.get("treatment") or None,
+            holding=meta.get("holding"), follow=reference(fields.get("authority")),
+            shared_labels=shared, shared_terms=terms,
+            snippet=facts_section(fields.get("markdown") or "")[:SNIPPET_SOURCE],
+            text_score=float(bm[row]) / top_text, label_score=float(overlap[row]),
+        ))
+    return hits
+
+
 def search_similar(index: SearchIndex, *, text: str | None = None, entry_id: str | None = None, limit: int = 30,
                    order: str = "similarity") -> SimilarResult:
     """Return the rulings most similar to a fact description or to a stored entry, each explained."""
@@ -525,25 +612,39 @@ def search_similar(index: SearchIndex, *, text: str | None = None, entry_id: str
         raise QueryError("order must be similarity or precedent.")
     limit = check_limit(limit)
     searcher = index.searcher()
-    dictionary = legal_dictionary(index)
-    causes = _known_causes(searcher)
+    stored = None
     if entry_id is not None:
         stored = searcher.document(id=entry_id, kind="entry")
         if stored is None:
             raise QueryError(f"no entry '{entry_id}'.")
-        meta = json.loads(stored.get("meta") or "{}")
-        source = "\n".join(str(x) for x in (stored.get("title"), stored.get("summary"), meta.get("holding"),
-                                             stored.get("body")) if x)
-        profile = FactProfile(terms=key_terms(source, dictionary),
-                              statutes=[k for k in (stored.get("statutes") or "").split(",") if k],
-                              labels={label: NAMED_LABEL for label in document_labels(stored)})
+    matrix = facts_matrix(index, searcher)
+    facts = check_text(text) if text is not None else facts_section((stored or {}).get("markdown") or "")
+    if matrix is not None and facts:
+        # Facts mode: the profile shows the articles cited (if any); charges and terms come from the ranking.
+        statutes = text_statutes(facts) if stored is None else [k for k in (stored.get("statutes") or "").split(",") if k]
+        profile = FactProfile(statutes=statutes)
+        hits = _rank_by_facts(index, searcher, matrix, facts, profile, limit if order == "similarity" else MAX_LIMIT,
+                              exclude=entry_id)
     else:
-        profile = profile_text(check_text(text), dictionary=dictionary, known_causes=causes)
-    hits = _rank(index, searcher, profile, exclude=entry_id)
+        profile = _profile(index, searcher, text, stored)
+        hits = _rank(index, searcher, profile, exclude=entry_id)
     hits = hits[:limit] if order == "similarity" else precedent_order(hits)[:limit]
     for hit in hits:
         hit.snippet = snippet(hit.snippet, hit.shared_terms)
     return SimilarResult(hits=hits, profile=profile, source="entry" if entry_id else "text", entry_id=entry_id, order=order)
+
+
+def _profile(index: SearchIndex, searcher: Any, text: str | None, stored: Any) -> FactProfile:
+    """Return the profile of a fact description, or of a stored entry when ``stored`` is given."""
+    dictionary = legal_dictionary(index)
+    if stored is not None:
+        meta = json.loads(stored.get("meta") or "{}")
+        source = "\n".join(str(x) for x in (stored.get("title"), stored.get("summary"), meta.get("holding"),
+                                             stored.get("body")) if x)
+        return FactProfile(terms=key_terms(source, dictionary),
+                           statutes=[k for k in (stored.get("statutes") or "").split(",") if k],
+                           labels={label: NAMED_LABEL for label in document_labels(stored)})
+    return profile_text(check_text(text), dictionary=dictionary, known_causes=_known_causes(searcher))
 
 
 def similar(index: SearchIndex, *, text: str | None = None, entry_id: str | None = None, limit: int = 30) -> list[SimilarHit]:
@@ -603,7 +704,7 @@ def _rank(index: SearchIndex, searcher: Any, profile: FactProfile, exclude: str 
             court=fields.get("court") or None, case_number=fields.get("case_number") or None,
             date=meta.get("decided_on"), cause=fields.get("cause") or None, procedure=fields.get("procedure") or None,
             authority=fields.get("authority") or None, treatment=fields.get("treatment") or None,
-            holding=meta.get("holding"), follow=FOLLOW if fields.get("authority") == TIERS[0] else CONSULT,
+            holding=meta.get("holding"), follow=reference(fields.get("authority")),
             shared_labels=shared_labels, shared_statutes=shared, same_law=same_law,
             shared_terms=[t for t in terms if t in term_weight][:SHOWN_TERMS],
             snippet=fields.get("body") or fields.get("summary") or "",

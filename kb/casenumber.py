@@ -18,7 +18,8 @@ LEGACY_EXAMPLE = "（2007）民三终字第4号"
 MIN_YEAR = 1949
 MAX_YEAR = 2100
 SUPREME_COURT = "最高法"
-PROVINCES = "京沪津渝冀晋辽吉黑苏浙皖闽赣鲁豫鄂湘粤琼川贵云陕甘青台内桂藏宁新港澳军兵"
+# Guizhou's court code is 黔 (贵 is no court code).
+PROVINCES = "京沪津渝冀晋辽吉黑苏浙皖闽赣鲁豫鄂湘粤琼川黔云陕甘青台内桂藏宁新港澳军兵"
 SPECIAL_CODES = "知"
 COURT_LEVELS = {0: "高级", 2: "中级", 4: "基层"}
 # First characters of the case types in the 2016 rules (民初, 刑终, 行初, 执异, 赔, 司惩, 财保, 认港,

@@ -52,10 +52,12 @@ _PRONOUN = re.compile(
 )
 _NUM = r"[0-9０-９]+|[零〇一二两三四五六七八九十百千]+"
 _S = r"[ \t\u3000]*"
-_ARTICLE = re.compile(rf"第{_S}(?P<n>{_NUM}){_S}条")
+# 第一百三十三条之一 is an article of its own (危险驾驶), inserted after 第一百三十三条 (交通肇事).
+_SUB = rf"之(?P<sub>{_NUM})"
+_ARTICLE = re.compile(rf"第{_S}(?P<n>{_NUM}){_S}条(?:{_S}{_SUB})?")
 _PARAGRAPH = re.compile(rf"{_S}第{_S}(?P<n>{_NUM}){_S}款")
 _ITEM = re.compile(rf"{_S}第{_S}[（(]?{_S}(?P<n>{_NUM}){_S}[）)]?{_S}项")
-_REFERENCE_IN_RUN = re.compile(rf"第(?:{_NUM})[条款项]")
+_REFERENCE_IN_RUN = re.compile(rf"第(?:{_NUM})(?:条(?:之(?:{_NUM}))?|[款项])")
 _SEPARATOR = re.compile(rf"{_S}(?:、|以及|或者|和|及|与|或){_S}(?=第)")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
@@ -128,18 +130,29 @@ def int_to_chinese(n: int) -> str:
     return "".join(parts)
 
 
-def article_label(n: int) -> str:
-    """Return the label of article ``n``, e.g. 第十七条."""
-    return f"第{int_to_chinese(n)}条"
+def article_label(n: int, sub: int | None = None) -> str:
+    """Return the label of article ``n``, e.g. 第十七条, or 第一百三十三条之一 with ``sub`` 1."""
+    return f"第{int_to_chinese(n)}条" + (f"之{int_to_chinese(sub)}" if sub else "")
 
 
 def parse_article_label(label: str) -> int:
-    """Return the number of an article label such as 第十七条, 第17条 or 第一百二十条之一."""
-    match = re.fullmatch(rf"{_S}第{_S}({_NUM}){_S}条(?:之[一二三四五六七八九十]+)?{_S}", label)
+    """Return the number of an article label such as 第十七条, 第17条 or 第一百二十条之一 (120)."""
+    return parse_article_label_parts(label)[0]
+
+
+def parse_article_label_parts(label: str) -> tuple[int, int | None]:
+    """Return (number, sub-number) of an article label: 第一百二十条之一 gives (120, 1), 第十七条 (17, None)."""
+    match = re.fullmatch(rf"{_S}第{_S}({_NUM}){_S}条(?:{_S}之({_NUM}))?{_S}", label)
     number = _number(match[1]) if match else None
-    if number is None:
+    sub = _number(match[2]) if match and match[2] else None
+    if number is None or (match and match[2] and sub is None):
         raise ValueError(f"'{label}' is not an article label. Write 第, a number of 1 or more and 条, e.g. 第十七条.")
-    return number
+    return number, sub
+
+
+def normal_article_label(label: str) -> str:
+    """Return an article label in its normal form (第17条之1 -> 第十七条之一); ValueError if it is none."""
+    return article_label(*parse_article_label_parts(label))
 
 
 def short_title(law: str) -> str:
@@ -152,13 +165,16 @@ def short_title(law: str) -> str:
 class Citation:
     """One cited article (with paragraph and item when given) of one law, by short title.
 
-    Citations sort by law, article, paragraph and item, a missing paragraph or item first.
+    ``sub`` numbers an inserted article: 第一百三十三条之一 is article 133, sub 1, an article of its
+    own, never 第一百三十三条. Citations sort by law, article, sub, paragraph and item, a missing
+    part first.
     """
 
     law: str
     article: int
     paragraph: int | None = None
     item: int | None = None
+    sub: int | None = None
 
     def __str__(self) -> str:
         text = f"《{self.law}》{self.label}"
@@ -170,13 +186,19 @@ class Citation:
 
     @property
     def label(self) -> str:
-        """Return the article label, e.g. 第十七条."""
-        return article_label(self.article)
+        """Return the article label, e.g. 第十七条 or 第一百三十三条之一."""
+        return article_label(self.article, self.sub)
 
     # Ordering is written out instead of order=True, which compares None with int and raises.
-    def _key(self) -> tuple[str, int, int, int]:
-        """Return the sort key, with -1 for a missing paragraph or item."""
-        return (self.law, self.article, -1 if self.paragraph is None else self.paragraph, -1 if self.item is None else self.item)
+    def _key(self) -> tuple[str, int, int, int, int]:
+        """Return the sort key, with -1 for a missing sub-article, paragraph or item."""
+        return (
+            self.law,
+            self.article,
+            -1 if self.sub is None else self.sub,
+            -1 if self.paragraph is None else self.paragraph,
+            -1 if self.item is None else self.item,
+        )
 
     def __lt__(self, other: object) -> bool:
         return self._key() < other._key() if isinstance(other, Citation) else NotImplemented
@@ -221,14 +243,16 @@ def _references(text: str, pos: int, law: str) -> Iterator[tuple[Citation, int, 
     same article and a 第…项 a new item of the same paragraph; a bad number ends the list.
     """
     article: int | None = None
+    sub: int | None = None
     paragraph: int | None = None
     item: int | None = None
     while True:
         start = pos
         if match := _ARTICLE.match(text, pos):
             article, paragraph, item = _number(match["n"]), None, None
+            sub = _number(match["sub"]) if match["sub"] else None
             pos = match.end()
-            if article is None:
+            if article is None or (match["sub"] and sub is None):
                 return
         if article is None:
             return  # the list must open with an article
@@ -244,7 +268,7 @@ def _references(text: str, pos: int, law: str) -> Iterator[tuple[Citation, int, 
                 return
         if pos == start:
             return
-        yield Citation(law, article, paragraph, item), start, pos
+        yield Citation(law, article, paragraph, item, sub), start, pos
         separator = _SEPARATOR.match(text, pos)
         if not separator:
             return

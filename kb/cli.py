@@ -295,6 +295,59 @@ def import_lawrefbook(src: Path, dest: Path, only: tuple[str, ...]) -> None:
     sys.exit(1 if report.problems else 0)
 
 
+@import_.command(name="lecard")
+@click.argument("src", type=click.Path(path_type=Path, exists=True))
+@click.argument("dest", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--only", multiple=True, help="Judgment id to import (repeatable). Default: all.")
+@click.option("--limit", type=int, default=None, help="Import only the first N judgments of the archive (fixtures, CI).")
+def import_lecard(src: Path, dest: Path, only: tuple[str, ...], limit: int | None) -> None:
+    """Convert LeCaRD judgments (SRC: the corpus folder or its judgments.tar.xz) into ruling entries under DEST."""
+    from kb.importers.lecard import import_judgments
+
+    report = import_judgments(src, dest, only=set(only) or None, limit=limit)
+    for problem in report.problems:
+        click.echo(str(problem))
+    click.echo(f"Converted {len(report.converted)} judgments, rejected {len(report.problems)}, in {report.seconds:.1f} s.")
+    sys.exit(1 if report.problems else 0)
+
+
+@main.group()
+def train() -> None:
+    """Train the small models the search loads at query time."""
+
+
+@train.command(name="charges")
+@click.option("--content", "content_dirs", multiple=True, required=True, type=click.Path(path_type=Path, file_okay=False),
+              help="Folder of ruling entries with charges and a facts section (repeatable), e.g. from `kb import lecard`.")
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), default=Path(DEFAULT_INDEX) / "charges.npz",
+              show_default=True, help="Model file; the search loads <index>/charges.npz, or KB_CHARGE_MODEL.")
+@click.option("--exclude-queries", multiple=True, type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              help="JSON-lines file of query cases ({'fact': ...}) whose own judgments are left out of training.")
+def train_charges(content_dirs: tuple[Path, ...], out: Path, exclude_queries: tuple[Path, ...]) -> None:
+    """Train the charge classifier (TF-IDF character 1-3-grams + linear SVM) on the rulings' facts and charges."""
+    from indexer.charges import train as train_model
+    from indexer.factsim import facts_section
+
+    report = load_all(list(content_dirs))
+    heads = [json.loads(line)["fact"].strip()[:40] for path in exclude_queries
+             for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    facts, charges, excluded = [], [], 0
+    for entry in report.entries:
+        section = facts_section(entry.body)
+        if not (section and entry.charges):
+            continue
+        if any(head and head in section for head in heads):
+            excluded += 1
+            continue
+        facts.append(section)
+        charges.append(list(entry.charges))
+    model, accuracy = train_model(facts, charges)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    model.save(out)
+    click.echo(f"Trained on {accuracy['examples']} rulings ({len(model.classes)} charges; {excluded} left out as query cases): "
+               f"top-1 accuracy on a 10% hold-out {accuracy['top1_heldout']:.2f}. Wrote {out} ({out.stat().st_size // 1024} KB).")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
 

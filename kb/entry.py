@@ -52,6 +52,7 @@ class Entry:
     case_number: str | None = None
     decided_on: str | None = None
     cause: str | None = None
+    charges: tuple[str, ...] = ()
     procedure: str | None = None
     authority: str | None = None
     treatment: str | None = None

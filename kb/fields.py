@@ -121,13 +121,13 @@ def to_id_list(value: Any) -> tuple[str, ...]:
 
 
 def to_sources(value: Any) -> tuple[str, ...]:
-    """Return source references: URLs, or 'statute text: <corpus path>'."""
+    """Return source references: URLs, 'statute text: <corpus path>' or 'corpus file: <corpus>/<file>'."""
     items = to_list(value) if not isinstance(value, str) else (value.strip(),) if value.strip() else ()
     for item in items:
-        if not (item.startswith(("http://", "https://", "statute text:"))):
+        if not (item.startswith(("http://", "https://", "statute text:", "corpus file:"))):
             raise FieldError(
                 f"'{item}' is not a source.",
-                "Give a URL (https://...) or 'statute text: lawrefbook-laws/<path>'.",
+                "Give a URL (https://...), 'statute text: lawrefbook-laws/<path>' or 'corpus file: <corpus>/<file>'.",
             )
     return items
 
@@ -188,6 +188,7 @@ FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("case_number", frozenset({"ruling"}), to_case_number, "案号, e.g. （2019）京0491民初2547号"),
     FieldSpec("decided_on", frozenset({"ruling"}), to_date, "date of decision, YYYY-MM-DD (or YYYY-MM, YYYY)"),
     FieldSpec("cause", frozenset({"ruling"}), to_nonempty_text, "案由, e.g. 网络服务合同纠纷"),
+    FieldSpec("charges", frozenset({"ruling"}), to_list, "罪名 of a criminal judgment, e.g. 危险驾驶罪"),
     FieldSpec("procedure", frozenset({"ruling"}), choice("一审", "二审", "再审"), "一审, 二审 or 再审"),
     FieldSpec("authority", frozenset({"ruling"}), choice("指导性案例", "典型案例", "参考案例", "其他"),
               "指导性案例, 典型案例, 参考案例 or 其他"),

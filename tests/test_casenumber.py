@@ -329,3 +329,11 @@ def test_found_numbers_are_normal(text: str) -> None:
     found = find_case_numbers(text)
     assert len(found) == len(set(found))
     assert all(normalize_case_number(number) == number for number in found)
+
+
+def test_guizhou_court_code_is_qian() -> None:
+    # 98 LeCaRD judgments come from Guizhou, whose court code is 黔; 贵 is no court code.
+    number = parse_case_number("（2018）黔0102刑初1024号")
+    assert (number.court_code, number.court_level, str(number)) == ("黔0102", "基层", "（2018）黔0102刑初1024号")
+    with pytest.raises(CaseNumberError):
+        parse_case_number("（2018）贵0102刑初1024号")

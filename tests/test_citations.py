@@ -15,7 +15,9 @@ from kb.citations import (
     chinese_to_int,
     extract_citations,
     int_to_chinese,
+    normal_article_label,
     parse_article_label,
+    parse_article_label_parts,
     parse_citation,
     short_title,
 )
@@ -399,3 +401,29 @@ def test_bracketed_citation_in_random_text(
 def test_bare_known_law_in_random_text(data: st.DataObject, before: str, after: str, law: str, article: int) -> None:
     text = f"{before}{law}第{data.draw(written_numbers(article))}条{after}"
     assert [match.citation for match in extract_citations(text)] == [Citation(law, article)]
+
+
+def test_inserted_articles_keep_their_sub_number() -> None:
+    # 第一百三十三条之一 (危险驾驶) is an article of its own, never 第一百三十三条 (交通肇事).
+    assert article_label(133, 1) == "第一百三十三条之一"
+    assert parse_article_label_parts("第一百三十三条之一") == (133, 1)
+    assert parse_article_label_parts("第287条之2") == (287, 2)
+    assert parse_article_label_parts("第十七条") == (17, None)
+    assert normal_article_label("第 287 条之二") == "第二百八十七条之二"
+    text = "依照《中华人民共和国刑法》第一百三十三条之一第一款第（二）项、第二百八十七条之二、第六十七条之规定"
+    assert [m.citation for m in extract_citations(text)] == [
+        Citation("刑法", 133, 1, 2, sub=1),
+        Citation("刑法", 287, sub=2),
+        Citation("刑法", 67),
+    ]
+    assert [m.citation.label for m in extract_citations(text)] == ["第一百三十三条之一", "第二百八十七条之二", "第六十七条"]
+    assert extract_citations("依照刑法第一百二十条之三的规定")[0].text == "刑法第一百二十条之三"
+
+
+def test_parse_citation_keeps_sub_article() -> None:
+    assert parse_citation("《刑法》第一百三十三条之一") == Citation("刑法", 133, sub=1)
+    assert str(parse_citation("刑法第133条之1第一款")) == "《刑法》第一百三十三条之一第一款"
+    assert parse_citation("《刑法》第一百三十三条之一") != parse_citation("《刑法》第一百三十三条")
+    assert sorted([Citation("刑法", 134), Citation("刑法", 133, sub=1), Citation("刑法", 133)]) == [
+        Citation("刑法", 133), Citation("刑法", 133, sub=1), Citation("刑法", 134)
+    ]

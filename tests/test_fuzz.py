@@ -110,7 +110,7 @@ def test_control_character_in_front_matter_is_a_problem(char: str) -> None:
 # 案号 parser
 # --------------------------------------------------------------------------------------------
 
-PROVINCES = "京沪津渝冀晋辽吉黑苏浙皖闽赣鲁豫鄂湘粤琼川贵云陕甘青台内桂藏宁新港澳军兵"
+PROVINCES = "京沪津渝冀晋辽吉黑苏浙皖闽赣鲁豫鄂湘粤琼川黔云陕甘青台内桂藏宁新港澳军兵"
 
 
 @st.composite

@@ -341,3 +341,32 @@ def test_whole_corpus_converts_without_crashing(tmp_path: Path) -> None:
         assert meta["id"] == entry.id and entry.article_count > 0
         assert all(isinstance(v, str) or all(isinstance(x, str) for x in v) for v in meta.values())
     print(f"\n{len(report.converted)} converted, {len(rejected)} rejected in {report.seconds:.1f} s")
+
+
+def test_inserted_articles_get_their_own_key_and_resolve(tmp_path: Path) -> None:
+    from kb.citations import parse_citation
+    from kb.links import StatuteResolver
+    from kb.loader import load_entry
+
+    write_corpus(
+        tmp_path / "src",
+        {
+            "刑法/示例刑法(2020-12-26).md": (
+                "# 中华人民共和国示例刑法\n\n2020年12月26日 通过\n\n<!-- INFO END -->\n\n"
+                "第二百八十七条 利用计算机实施犯罪的，依照本法有关规定定罪处罚。\n\n"
+                "第二百八十七条之一 利用信息网络设立网站的，处三年以下有期徒刑。\n\n"
+                "第二百八十七条之二 明知他人利用信息网络实施犯罪，为其提供帮助的，处三年以下有期徒刑。\n"
+            )
+        },
+    )
+    converted = convert_file(tmp_path / "src", tmp_path / "src" / "刑法" / "示例刑法(2020-12-26).md")
+    assert converted.article_count == 3
+    path = tmp_path / "statute.md"
+    path.write_text(converted.text, encoding="utf-8")
+    entry, problems = load_entry(path)
+    assert not problems and entry is not None
+    assert [a.label for a in entry.articles] == ["第二百八十七条", "第二百八十七条之一", "第二百八十七条之二"]
+    resolver = StatuteResolver([entry])
+    assert resolver.resolve(parse_citation("《示例刑法》第二百八十七条之二")) == f"{entry.id}#第二百八十七条之二"
+    assert resolver.resolve(parse_citation("《示例刑法》第二百八十七条")) == f"{entry.id}#第二百八十七条"
+    assert resolver.resolve(parse_citation("《示例刑法》第二百八十七条之三")) is None

@@ -33,7 +33,7 @@ from indexer.similar import (
     statute_label,
 )
 from kb import __version__
-from kb.precedent import CONSULT, FOLLOW, TIERS, is_recent
+from kb.precedent import CONSULT, FOLLOW, is_recent, reference, tier_name, tier_rank
 from kb.render import entry_url, render_markdown
 from webapp import public_url, search_index
 from webapp.limits import parse_json
@@ -217,19 +217,19 @@ def report_cases(index: SearchIndex, ids: list[str], notes: Mapping[str, str]) -
             missing.append(entry_id[:100])
             continue
         meta = stored["meta"]
-        authority = meta.get("authority") if meta.get("authority") in TIERS else "其他"
+        authority = tier_name(meta.get("authority"))
         cases.append({
             "id": entry_id, "title": stored["title"], "url": entry_url(entry_id), "position": position,
             "case_number": meta.get("case_number"), "court": meta.get("court"), "date": meta.get("decided_on"),
             "cause": meta.get("cause"), "procedure": meta.get("procedure"), "holding": meta.get("holding"),
             "summary": meta.get("summary"), "tier": authority, "treatment": meta.get("treatment"),
-            "follow": FOLLOW if authority == TIERS[0] else CONSULT,
+            "follow": reference(authority),
             "statutes": [statute_label(k) for k in (stored.get("statutes") or "").split(",") if k],
             "note": _clip(notes.get(entry_id), MAX_NOTE), "recent": is_recent(meta.get("decided_on"), today),
         })
     if missing:
         raise BadRequest(f"not rulings in this index: {', '.join(missing)}.")
-    cases.sort(key=lambda c: (TIERS.index(c["tier"]), not c["recent"], c["position"]))
+    cases.sort(key=lambda c: (tier_rank(c["tier"]), not c["recent"], c["position"]))
     for number, case in enumerate(cases, 1):
         case["number"] = number
     return cases
