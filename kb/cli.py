@@ -352,11 +352,6 @@ if __name__ == "__main__":  # pragma: no cover
     main()
 
 
-@main.group()
-def train() -> None:
-    """Train the models the search learns from real questions."""
-
-
 @train.command(name="ranker")
 @click.option("--questions", type=click.Path(path_type=Path, dir_okay=False, exists=True), required=True,
               help="STARD-style questions (JSON lines: question, relevant articles with files and text).")
