@@ -53,6 +53,10 @@ USER_DICTIONARY = "userdict.txt"
 KEEP_OLD_BUILDS = 2
 LOAD_CACHE = "entries.pickle"  # what the build read, so that the next `kb index` reads only changed files
 SETTLE_NS = 2 * 10**9  # files changed this shortly before a build are not saved in that cache (see save_load_cache)
+# An incremental update that would rewrite more than this share of the index's documents (and at
+# least FULL_BUILD_MIN_DOCUMENTS) is done as a full build instead, and the report says why.
+FULL_BUILD_SHARE = 0.5
+FULL_BUILD_MIN_DOCUMENTS = 5_000
 
 
 class BuildLockedError(RuntimeError):
@@ -74,13 +78,20 @@ class BuildReport:
     seconds: float = 0.0
     build_dir: str = ""
 
+    rewritten: int = 0  # unchanged entries rewritten because what they take from others changed
+    reason: str = ""  # why a build that could have been incremental was a full one
     skipped: list[str] = field(default_factory=list)
     loaded: list[Entry] = field(default_factory=list, repr=False)  # the entries read, for checks after the build
 
     def summary(self) -> str:
         """Return a one-line summary of the build."""
-        what = f"{self.added} added, {self.updated} updated, {self.removed} removed" if self.mode == "incremental" else f"{self.entries} entries"
-        return f"Indexed ({self.mode}) {what}: {self.documents} documents in {self.seconds:.2f} s."
+        if self.mode == "incremental":
+            what = f"{self.added} added, {self.updated} updated, {self.removed} removed"
+            if self.rewritten:
+                what += f", {self.rewritten} rewritten as they depend on those"
+        else:
+            what = f"{self.entries} entries"
+        return f"Indexed ({self.mode}) {what}: {self.documents} documents in {self.seconds:.2f} s." + (f" ({self.reason})" if self.reason else "")
 
 
 def dictionary_files(content_dirs: list[Path]) -> list[Path]:
@@ -270,14 +281,27 @@ def entry_documents(entry: Entry, resolver: StatuteResolver, titles: Mapping[str
     return docs
 
 
+def dependency_key(entry: Entry, resolver: StatuteResolver, titles: Mapping[str, str], superseded: set[str] | frozenset[str]) -> str:
+    """Return a hash of everything ``entry_documents`` takes from entries other than ``entry``.
+
+    That is: whether a newer version supersedes it, where its citations resolve (which statute
+    versions and articles exist), and the titles of the entries its ``[[links]]`` name. The
+    manifest keeps it per file; an incremental build rewrites every entry whose key changed, so
+    it equals a clean build (tests/test_index.py). Change it with ``entry_documents``.
+    """
+    targets = sorted({link.target for link in wiki_links(entry)}) if "[[" in entry.body else []
+    state = [entry.id in superseded, resolver.links(entry), [[t, titles.get(t)] for t in targets]]
+    return hashlib.sha1(json.dumps(state, ensure_ascii=False, sort_keys=True).encode()).hexdigest()[:16]
+
+
 def _add(writer: object, doc: dict) -> None:
     # Empty values are left out: an article has no court, cause or case number, and Whoosh
     # would otherwise index an empty term for each.
     writer.add_document(**{k: v for k, v in doc.items() if v is not None and v != ""})  # type: ignore[attr-defined]
 
 
-def _manifest_entry(entry: Entry) -> dict:
-    return {"id": entry.id, "hash": entry.content_hash}
+def _manifest_entry(entry: Entry, dependencies: Mapping[str, str]) -> dict:
+    return {"id": entry.id, "hash": entry.content_hash, "deps": dependencies[entry.path]}
 
 
 def build_index(content_dirs: list[Path] | Path, index_root: Path | str, *, clean: bool = False,
@@ -310,15 +334,21 @@ def build_index(content_dirs: list[Path] | Path, index_root: Path | str, *, clea
         resolver = StatuteResolver(loaded.entries, load_repealed(content_dirs))
         titles = {e.id: e.title for e in loaded.entries}
         superseded = superseded_versions(loaded.entries)
+        dependencies = {e.path: dependency_key(e, resolver, titles, superseded) for e in loaded.entries}
         live = current_build(index_root)
         manifest = json.loads((live / MANIFEST).read_text()) if live else None
-        if (clean or manifest is None or manifest.get("schema") != SCHEMA_VERSION
+        plan = None
+        if not (clean or manifest is None or manifest.get("schema") != SCHEMA_VERSION
                 or manifest.get("dictionary") != dictionary_hash or manifest.get("drafts", False) != include_drafts):
-            report = _full_build(loaded, resolver, titles, superseded, index_root, dictionary, dictionary_hash, content_dirs,
-                                 include_drafts, progress)
+            plan = _plan_update(loaded, manifest["files"], dependencies)  # type: ignore[index]
+        if plan is None or plan.too_large():
+            report = _full_build(loaded, resolver, titles, superseded, dependencies, index_root, dictionary, dictionary_hash,
+                                 content_dirs, include_drafts, progress)
+            if plan is not None:
+                report.reason = plan.reason()
         else:
-            report = _incremental_build(loaded, resolver, titles, superseded, live, manifest, content_dirs,  # type: ignore[arg-type]
-                                        progress)
+            report = _incremental_build(plan, loaded, resolver, titles, superseded, dependencies, live, manifest,  # type: ignore[arg-type]
+                                        content_dirs, progress)
             copy_query_data(content_dirs, live)  # type: ignore[arg-type]
             write_vocabulary(live, loaded.entries)  # type: ignore[arg-type]
         if saved_cache is not None and (report.mode == "full" or _cache_changed(saved_cache, cache)):
@@ -340,8 +370,9 @@ def _cache_changed(before: LoadCache, after: LoadCache) -> bool:
     return before.keys() != after.keys() or any(after[key] is not value for key, value in before.items())
 
 
-def _full_build(loaded: LoadReport, resolver: StatuteResolver, titles: Mapping[str, str], superseded: set[str], index_root: Path, dictionary: str, dictionary_hash: str,
-                content_dirs: list[Path], include_drafts: bool, progress: Progress | None = None) -> BuildReport:
+def _full_build(loaded: LoadReport, resolver: StatuteResolver, titles: Mapping[str, str], superseded: set[str], dependencies: Mapping[str, str],
+                index_root: Path, dictionary: str, dictionary_hash: str, content_dirs: list[Path], include_drafts: bool,
+                progress: Progress | None = None) -> BuildReport:
     builds = index_root / "builds"
     builds.mkdir(parents=True, exist_ok=True)
     name = dt.datetime.now().strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}-{time.monotonic_ns() % 10**6}"
@@ -367,7 +398,7 @@ def _full_build(loaded: LoadReport, resolver: StatuteResolver, titles: Mapping[s
         "schema": SCHEMA_VERSION,
         "dictionary": dictionary_hash,
         "drafts": include_drafts,
-        "files": {e.path: _manifest_entry(e) for e in loaded.entries},
+        "files": {e.path: _manifest_entry(e, dependencies) for e in loaded.entries},
     }
     _write_json(build / MANIFEST, manifest)
     previous = current_build(index_root)
@@ -382,9 +413,31 @@ def _document_count(entries: list[Entry]) -> int:
     return sum(1 + len(entry.articles) for entry in entries)
 
 
-def _incremental_build(loaded: LoadReport, resolver: StatuteResolver, titles: Mapping[str, str], superseded: set[str], live: Path, manifest: dict,
-                       content_dirs: list[Path], progress: Progress | None = None) -> BuildReport:
-    old_files: dict[str, dict] = manifest["files"]
+@dataclass
+class _UpdatePlan:
+    """What an incremental update would do: files removed, changed and added, and unchanged entries to rewrite."""
+
+    kept: dict[str, dict]
+    removed: list[str]
+    changed: list[Entry]
+    added: list[Entry]
+    dependents: list[Entry]  # unchanged files whose documents take something from a changed one
+    total_documents: int
+
+    def rewrite(self) -> list[Entry]:
+        return self.changed + self.added + self.dependents
+
+    def too_large(self) -> bool:
+        count = _document_count(self.rewrite())
+        return count > max(FULL_BUILD_MIN_DOCUMENTS, FULL_BUILD_SHARE * self.total_documents)
+
+    def reason(self) -> str:
+        count, entries = _document_count(self.rewrite()), len(self.rewrite())
+        return (f"full build: the update would rewrite {count} of {self.total_documents} documents "
+                f"({entries} entries, {len(self.dependents)} of them because they depend on changed ones)")
+
+
+def _plan_update(loaded: LoadReport, old_files: dict[str, dict], dependencies: Mapping[str, str]) -> _UpdatePlan:
     new_entries = {e.path: e for e in loaded.entries}
     # A file that exists but has a problem now keeps its last good version in the index
     # (as MkDocs keeps serving the last good build); only files that are gone are removed.
@@ -392,18 +445,29 @@ def _incremental_build(loaded: LoadReport, resolver: StatuteResolver, titles: Ma
     removed = [p for p in old_files if p not in new_entries and p not in kept]
     changed = [e for p, e in new_entries.items() if p in old_files and old_files[p]["hash"] != e.content_hash]
     added = [e for p, e in new_entries.items() if p not in old_files]
+    # A manifest written before dependency keys existed has none: every entry counts as changed.
+    dependents = [e for p, e in new_entries.items() if p in old_files and old_files[p]["hash"] == e.content_hash
+                  and old_files[p].get("deps") != dependencies[p]]
+    return _UpdatePlan(kept, removed, changed, added, dependents, _document_count(loaded.entries))
+
+
+def _incremental_build(plan: _UpdatePlan, loaded: LoadReport, resolver: StatuteResolver, titles: Mapping[str, str], superseded: set[str],
+                       dependencies: Mapping[str, str], live: Path, manifest: dict, content_dirs: list[Path],
+                       progress: Progress | None = None) -> BuildReport:
+    new_entries = {e.path: e for e in loaded.entries}
+    rewrite = plan.rewrite()
     documents = 0
-    if removed or changed or added:
+    if plan.removed or rewrite:
         ix = whoosh_index.open_dir(str(live))  # memory-mapped, not copied (indexer/whoosh_fixes.py)
         writer = ix.writer(timeout=30.0)
         try:
             # Added entries too: a build killed after its commit but before its manifest was
             # written has them in the index already, and a second copy must not appear.
-            for path in removed + [e.path for e in changed + added]:
+            for path in plan.removed + [e.path for e in rewrite]:
                 writer.delete_by_term("path", path)
-            updated = last_updated([Path(e.path) for e in changed + added], content_dirs)
-            total = _document_count(changed + added)
-            for entry in changed + added:
+            updated = last_updated([Path(e.path) for e in rewrite], content_dirs)
+            total = _document_count(rewrite)
+            for entry in rewrite:
                 for doc in entry_documents(entry, resolver, titles, superseded, updated.get(entry.path)):
                     _add(writer, doc)
                     documents += 1
@@ -413,12 +477,12 @@ def _incremental_build(loaded: LoadReport, resolver: StatuteResolver, titles: Ma
         except BaseException:
             writer.cancel()
             raise
-        manifest["files"] = {**kept, **{p: _manifest_entry(e) for p, e in new_entries.items()}}
+        manifest["files"] = {**plan.kept, **{p: _manifest_entry(e, dependencies) for p, e in new_entries.items()}}
         _write_json(live / MANIFEST, manifest)
         _merge_small_segments(live)
         _save_arrays(live)
-    return BuildReport(mode="incremental", entries=len(new_entries), documents=documents, added=len(added),
-                       updated=len(changed), removed=len(removed), build_dir=str(live))
+    return BuildReport(mode="incremental", entries=len(new_entries), documents=documents, added=len(plan.added),
+                       updated=len(plan.changed), removed=len(plan.removed), rewritten=len(plan.dependents), build_dir=str(live))
 
 
 def _save_arrays(build: Path) -> None:
