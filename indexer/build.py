@@ -22,9 +22,14 @@ import fcntl
 import hashlib
 import json
 import os
+import pickle
 import re
 import shutil
+import signal
+import sys
+import threading
 import time
+import traceback
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -33,7 +38,7 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 from whoosh.index import Index
 from whoosh.util import fib
-from whoosh.writing import MERGE_SMALL
+from whoosh.writing import MERGE_SMALL, SegmentWriter
 
 import indexer.whoosh_fixes  # noqa: F401  (applies the Whoosh workaround)
 from indexer.analyzer import DEFAULT_DICTIONARY, load_dictionary
@@ -57,6 +62,10 @@ SETTLE_NS = 2 * 10**9  # files changed this shortly before a build are not saved
 # least FULL_BUILD_MIN_DOCUMENTS) is done as a full build instead, and the report says why.
 FULL_BUILD_SHARE = 0.5
 FULL_BUILD_MIN_DOCUMENTS = 5_000
+# A full build of this many documents or more is written by 2 processes (one per core, at most 2),
+# each its own Whoosh segment; KB_BUILD_PROCS=N sets the number for every full build (1: one process).
+PARALLEL_MIN_DOCUMENTS = 20_000
+WRITER_MB = 256  # Whoosh's posting pool per writing process, before it sorts a run to disk
 
 
 class BuildLockedError(RuntimeError):
@@ -381,17 +390,12 @@ def _full_build(loaded: LoadReport, resolver: StatuteResolver, titles: Mapping[s
     (build / USER_DICTIONARY).write_text(dictionary, encoding="utf-8")
     copy_query_data(content_dirs, build)
     ix = whoosh_index.create_in(str(build), make_schema())
-    writer = ix.writer(limitmb=256)
-    documents = 0
     updated = last_updated([Path(e.path) for e in loaded.entries], content_dirs)
-    total = _document_count(loaded.entries)
-    for entry in loaded.entries:
-        for doc in entry_documents(entry, resolver, titles, superseded, updated.get(entry.path)):
-            _add(writer, doc)
-            documents += 1
-        if progress is not None:
-            progress("documents written", documents, total)
-    writer.commit(optimize=False)
+
+    def documents_of(entry: Entry) -> list[dict]:
+        return entry_documents(entry, resolver, titles, superseded, updated.get(entry.path))
+
+    documents = _write_documents(ix, loaded.entries, documents_of, progress)
     _save_arrays(build)
     write_vocabulary(build, loaded.entries)
     manifest = {
@@ -406,6 +410,152 @@ def _full_build(loaded: LoadReport, resolver: StatuteResolver, titles: Mapping[s
     _remove_old_builds(builds, keep=name, previous=previous.name if previous else None)
     return BuildReport(mode="full", entries=len(loaded.entries), documents=documents,
                        added=len(loaded.entries), build_dir=str(build))
+
+
+def build_processes(documents: int) -> int:
+    """Return how many processes write a full build of ``documents`` documents.
+
+    Workers are forked, so they start with the entries and the dictionary already loaded; a
+    process with other threads running (``kb serve --watch``) never forks, as a lock held by
+    another thread at that moment would stay held in the child.
+    """
+    wanted = os.environ.get("KB_BUILD_PROCS", "").strip()
+    if wanted:
+        procs = max(1, int(wanted))
+    else:
+        procs = min(2, os.cpu_count() or 1) if documents >= PARALLEL_MIN_DOCUMENTS else 1
+    if procs > 1 and (not hasattr(os, "fork") or threading.active_count() > 1):
+        return 1
+    return procs
+
+
+def _write_documents(ix: Index, entries: list[Entry], documents_of, progress: Progress | None) -> int:  # type: ignore[no-untyped-def]
+    """Write the documents of ``entries`` into the new index ``ix`` and commit; return how many.
+
+    With several processes, the entries are cut into consecutive shares of about equal text;
+    each forked worker writes its share as a segment of its own, this process writes the first
+    share, then commits every segment in order (not merged), so documents keep the numbers a
+    single writer would give them, and scores, ties and facets are the same. A worker dies with
+    this process (PR_SET_PDEATHSIG), so a killed build leaves no worker behind.
+    """
+    total = _document_count(entries)
+    procs = build_processes(total)
+    shares = _shares(entries, procs)
+    workers = []
+    try:
+        for share in shares[1:]:
+            workers.append(_fork_worker(ix, share, documents_of))
+        writer = ix.writer(limitmb=WRITER_MB)
+        documents = 0
+        own_total = _document_count(shares[0])
+        for entry in shares[0]:
+            for doc in documents_of(entry):
+                _add(writer, doc)
+                documents += 1
+            if progress is not None:  # the workers' shares are about as far along as this one
+                progress("documents written", round(documents * total / max(own_total, 1)), total)
+        if not workers:
+            writer.commit(optimize=False)
+            return documents
+        try:
+            writer._check_state()  # noqa: SLF001 - the rest is SegmentWriter.commit, with the workers' segments
+            own = writer._finalize_segment() if writer._added else None  # noqa: SLF001
+            segments = [own] if own is not None else []
+            while workers:
+                count, segment = _collect_worker(*workers.pop(0))
+                documents += count
+                segments.append(segment)
+            writer._commit_toc(segments)  # noqa: SLF001
+            writer._finish()  # noqa: SLF001
+        except BaseException:
+            if not writer.is_closed:
+                writer.cancel()
+            raise
+        return documents
+    finally:
+        for pid, fd in workers:  # a failure here: stop the workers still running
+            _stop_worker(pid, fd)
+
+
+def _shares(entries: list[Entry], procs: int) -> list[list[Entry]]:
+    """Cut ``entries`` into ``procs`` consecutive shares of about the same amount of text to index."""
+    if procs <= 1 or len(entries) < procs:
+        return [entries]
+    weights = [len(e.body) + len(e.title) + 200 * (1 + len(e.articles)) for e in entries]
+    goal = sum(weights) / procs
+    shares: list[list[Entry]] = [[]]
+    done = 0.0
+    for entry, weight in zip(entries, weights, strict=True):
+        if done >= goal * len(shares) and len(shares) < procs:
+            shares.append([])
+        shares[-1].append(entry)
+        done += weight
+    return [share for share in shares if share]
+
+
+def _fork_worker(ix: Index, entries: list[Entry], documents_of) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+    """Fork a process that writes ``entries`` as a new segment of ``ix``; return its pid and the pipe it answers on."""
+    parent = os.getpid()
+    read_fd, write_fd = os.pipe()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid:
+        os.close(write_fd)
+        return pid, read_fd
+    code = 1
+    try:
+        os.close(read_fd)
+        _die_with_parent(parent)
+        writer = SegmentWriter(ix, _lk=False, limitmb=WRITER_MB)  # the parent holds Whoosh's lock and commits
+        count = 0
+        for entry in entries:
+            for doc in documents_of(entry):
+                _add(writer, doc)
+                count += 1
+        segment = writer._finalize_segment()  # noqa: SLF001 - what MpWriter's workers do with multisegment=True
+        with os.fdopen(write_fd, "wb") as pipe:
+            pipe.write(pickle.dumps((count, segment)))
+        code = 0
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        os._exit(code)
+
+
+def _die_with_parent(parent: int) -> None:
+    """Ask Linux to SIGKILL this process when its parent dies; exit now if it already has."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # pragma: no cover - not Linux: the pipe's EOF is all there is
+        pass
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+def _collect_worker(pid: int, fd: int) -> tuple[int, object]:
+    """Return (documents, segment) from a worker, once it has finished; raise if it failed."""
+    with os.fdopen(fd, "rb") as pipe:
+        data = pipe.read()
+    _pid, status = os.waitpid(pid, 0)
+    if status != 0 or not data:
+        raise RuntimeError(f"a build worker failed (wait status {status}); see its traceback above. Run the build again.")
+    return pickle.loads(data)
+
+
+def _stop_worker(pid: int, fd: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    except OSError:
+        pass
+    try:
+        os.close(fd)
+    except OSError:
+        pass
 
 
 def _document_count(entries: list[Entry]) -> int:

@@ -519,3 +519,44 @@ def test_incremental_build_falls_back_to_a_full_build_when_most_entries_depend_o
     assert report.mode == "full"
     assert report.reason.startswith("full build: ") and report.reason in report.summary()
     assert _stored_documents(index_dir)["shifa-2013"]["superseded"] == "yes"
+
+
+# -- full builds written by several processes (issue #16) ---------------------------------------------
+
+SAME_RESULTS_QUERIES = PARITY_QUERIES + [
+    "刷单", "举证责任", "个人信息", "惩罚性赔偿", "格式条款", "电子数据", "信息网络传播权", "不正当竞争", "未成年人", "直播打赏",
+    "游戏充值", "公序良俗", "合同无效", "三倍赔偿", "网络购物", "通知删除", "区块链", "著作权", "名誉权", "隐私权",
+    "平台 责任", "数据 安全", "个人信息 处理者", "网购买到假货怎么办", "孩子偷偷给主播打赏的钱能要回来吗",
+    "快递丢了平台要不要赔", "外卖平台乱收配送费可以告吗", "电子合同有法律效力吗", "聊天记录能当证据吗", "区块链存证法院认不认",
+    "互联网法院怎么立案", "app过度收集个人信息违法吗", "刷单被骗了钱能追回来吗", "（2019）京0491民初2547号", "第五十五条",
+    "消费者权益保护法第五十五条", "电子商务法", "网络服务合同纠纷",
+]
+
+
+def test_a_full_build_written_by_two_processes_equals_one_written_by_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from indexer.build import current_build, open_index
+    from tests.conftest import CONTENT
+
+    indexes = {}
+    for procs in ("1", "2"):
+        monkeypatch.setenv("KB_BUILD_PROCS", procs)
+        build_index([CONTENT], tmp_path / procs, clean=True)
+        indexes[procs] = tmp_path / procs
+    segments = {procs: len(open_index(path)._segments()) for procs, path in indexes.items()}  # noqa: SLF001
+    assert segments == {"1": 1, "2": 2}
+    stored = {}
+    for procs, path in indexes.items():
+        with open_index(path).searcher() as searcher:
+            stored[procs] = list(searcher.all_stored_fields())  # in document-number order
+    assert stored["1"] == stored["2"]  # same documents, same numbers, same fields (`updated` included)
+    one, two = SearchIndex(indexes["1"]), SearchIndex(indexes["2"])
+    assert len(SAME_RESULTS_QUERIES) >= 50
+    for text in SAME_RESULTS_QUERIES:
+        first, second = one.search(text), two.search(text)
+        assert ids(first)[:10] == ids(second)[:10], text
+        assert [h.score for h in first.results] == pytest.approx([h.score for h in second.results], rel=1e-9), text
+        assert (first.total, first.facets) == (second.total, second.facets), text
+    # Both builds saved the posting arrays of every segment they have.
+    for path in indexes.values():
+        arrays = {p.name.split("-", 1)[0] for p in (current_build(path) / "arrays").iterdir()}
+        assert arrays == {s.segment_id() for s in open_index(path)._segments()}  # noqa: SLF001
