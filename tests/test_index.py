@@ -560,3 +560,43 @@ def test_a_full_build_written_by_two_processes_equals_one_written_by_one(tmp_pat
     for path in indexes.values():
         arrays = {p.name.split("-", 1)[0] for p in (current_build(path) / "arrays").iterdir()}
         assert arrays == {s.segment_id() for s in open_index(path)._segments()}  # noqa: SLF001
+
+
+def _index_contents(index_dir: Path) -> tuple[list, list, list, list]:
+    from indexer.build import open_index
+    from indexer.schema import SCORED_FIELDS
+
+    reader = open_index(index_dir).reader()
+    postings = list(reader.iter_postings())
+    lengths = [[reader.doc_field_length(d, name) for d in range(reader.doc_count_all())] for name in SCORED_FIELDS]
+    # The lengths a posting was written with show only in the term's and its blocks' statistics.
+    stats = []
+    for fieldname, text in reader.all_terms():
+        info = reader.term_info(fieldname, text)
+        stats.append((fieldname, text, info.weight(), info.doc_frequency(), info.min_length(), info.max_length(), info.max_weight()))
+        if fieldname in SCORED_FIELDS:
+            matcher = reader.postings(fieldname, text)
+            while matcher.is_active():
+                stats.append((matcher.id(), matcher.block_min_length(), matcher.block_max_length(), matcher.block_max_weight()))
+                matcher.next()
+    return postings, list(reader.all_stored_fields()), lengths, stats
+
+
+def test_build_shortcuts_write_what_whoosh_writes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """indexer/whoosh_fixes.py: marshal run files and lengths read once per field give Whoosh's own postings."""
+    from whoosh import externalsort, writing
+
+    import indexer.build
+    import indexer.whoosh_fixes as fixes
+    from tests.conftest import CONTENT
+
+    monkeypatch.setattr(indexer.build, "WRITER_MB", 2)  # the pool sorts many runs to disk
+    monkeypatch.setenv("KB_BUILD_PROCS", "1")
+    build_index([CONTENT], tmp_path / "ours", clean=True)
+    monkeypatch.setattr(writing.PostingPool, "_write_run", externalsort.SortingPool._write_run)
+    monkeypatch.setattr(writing.PostingPool, "_read_run", externalsort.SortingPool._read_run)
+    monkeypatch.setattr(writing.SegmentWriter, "_flush_segment", fixes.whoosh_flush_segment)
+    build_index([CONTENT], tmp_path / "whoosh", clean=True)
+    ours, whooshs = _index_contents(tmp_path / "ours"), _index_contents(tmp_path / "whoosh")
+    assert len(ours[0]) > 100_000
+    assert ours == whooshs
