@@ -12,6 +12,10 @@ then replaces CURRENT, so a reader never sees a half-built index, and a build ki
 point leaves the previous one serving. Incremental updates commit into the live build: Whoosh
 commits are atomic (a new generation appears at once), so readers see the old or the new
 state, never a mix.
+
+A full build of 20,000 documents or more is written by two processes: a forked worker writes the
+second half of the entries as a segment of its own, and the build commits both segments, in
+order, unmerged (see ``_write_documents``). The worker dies with the build (PR_SET_PDEATHSIG).
 """
 
 from __future__ import annotations
@@ -421,7 +425,9 @@ def build_processes(documents: int) -> int:
     """
     wanted = os.environ.get("KB_BUILD_PROCS", "").strip()
     if wanted:
-        procs = max(1, int(wanted))
+        if not wanted.isdigit() or int(wanted) < 1:
+            raise ValueError(f"KB_BUILD_PROCS={wanted!r} is not a number of processes. Use 1, 2, ...")
+        procs = int(wanted)
     else:
         procs = min(2, os.cpu_count() or 1) if documents >= PARALLEL_MIN_DOCUMENTS else 1
     if procs > 1 and (not hasattr(os, "fork") or threading.active_count() > 1):
