@@ -583,8 +583,9 @@ def _index_contents(index_dir: Path) -> tuple[list, list, list, list]:
 
 
 def test_build_shortcuts_write_what_whoosh_writes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """indexer/whoosh_fixes.py: marshal run files and lengths read once per field give Whoosh's own postings."""
-    from whoosh import externalsort, writing
+    """indexer/whoosh_fixes.py: marshal run files, lengths read once per field and repeated titles analysed
+    once give Whoosh's own postings."""
+    from whoosh import externalsort, fields, writing
 
     import indexer.build
     import indexer.whoosh_fixes as fixes
@@ -596,6 +597,7 @@ def test_build_shortcuts_write_what_whoosh_writes(tmp_path: Path, monkeypatch: p
     monkeypatch.setattr(writing.PostingPool, "_write_run", externalsort.SortingPool._write_run)
     monkeypatch.setattr(writing.PostingPool, "_read_run", externalsort.SortingPool._read_run)
     monkeypatch.setattr(writing.SegmentWriter, "_flush_segment", fixes.whoosh_flush_segment)
+    monkeypatch.setattr(fields.TEXT, "index", fields.FieldType.index)
     build_index([CONTENT], tmp_path / "whoosh", clean=True)
     ours, whooshs = _index_contents(tmp_path / "ours"), _index_contents(tmp_path / "whoosh")
     assert len(ours[0]) > 100_000
