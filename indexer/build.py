@@ -12,6 +12,10 @@ then replaces CURRENT, so a reader never sees a half-built index, and a build ki
 point leaves the previous one serving. Incremental updates commit into the live build: Whoosh
 commits are atomic (a new generation appears at once), so readers see the old or the new
 state, never a mix.
+
+A full build of 20,000 documents or more is written by two processes: a forked worker writes the
+second half of the entries as a segment of its own, and the build commits both segments, in
+order, unmerged (see ``_write_documents``). The worker dies with the build (PR_SET_PDEATHSIG).
 """
 
 from __future__ import annotations
@@ -23,9 +27,14 @@ import hashlib
 import json
 import logging
 import os
+import pickle
 import re
 import shutil
+import signal
+import sys
+import threading
 import time
+import traceback
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -34,7 +43,7 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 from whoosh.index import Index
 from whoosh.util import fib
-from whoosh.writing import MERGE_SMALL
+from whoosh.writing import MERGE_SMALL, SegmentWriter
 
 import indexer.whoosh_fixes  # noqa: F401  (applies the Whoosh workaround)
 from indexer.analyzer import DEFAULT_DICTIONARY, load_dictionary
@@ -55,6 +64,14 @@ USER_DICTIONARY = "userdict.txt"
 KEEP_OLD_BUILDS = 2
 LOAD_CACHE = "entries.pickle"  # what the build read, so that the next `kb index` reads only changed files
 SETTLE_NS = 2 * 10**9  # files changed this shortly before a build are not saved in that cache (see save_load_cache)
+# An incremental update that would rewrite more than this share of the index's documents (and at
+# least FULL_BUILD_MIN_DOCUMENTS) is done as a full build instead, and the report says why.
+FULL_BUILD_SHARE = 0.5
+FULL_BUILD_MIN_DOCUMENTS = 5_000
+# A full build of this many documents or more is written by 2 processes (one per core, at most 2),
+# each its own Whoosh segment; KB_BUILD_PROCS=N sets the number for every full build (1: one process).
+PARALLEL_MIN_DOCUMENTS = 20_000
+WRITER_MB = 256  # Whoosh's posting pool per writing process, before it sorts a run to disk
 
 
 class BuildLockedError(RuntimeError):
@@ -76,13 +93,20 @@ class BuildReport:
     seconds: float = 0.0
     build_dir: str = ""
 
+    rewritten: int = 0  # unchanged entries rewritten because what they take from others changed
+    reason: str = ""  # why a build that could have been incremental was a full one
     skipped: list[str] = field(default_factory=list)
     loaded: list[Entry] = field(default_factory=list, repr=False)  # the entries read, for checks after the build
 
     def summary(self) -> str:
         """Return a one-line summary of the build."""
-        what = f"{self.added} added, {self.updated} updated, {self.removed} removed" if self.mode == "incremental" else f"{self.entries} entries"
-        return f"Indexed ({self.mode}) {what}: {self.documents} documents in {self.seconds:.2f} s."
+        if self.mode == "incremental":
+            what = f"{self.added} added, {self.updated} updated, {self.removed} removed"
+            if self.rewritten:
+                what += f", {self.rewritten} rewritten as they depend on those"
+        else:
+            what = f"{self.entries} entries"
+        return f"Indexed ({self.mode}) {what}: {self.documents} documents in {self.seconds:.2f} s." + (f" ({self.reason})" if self.reason else "")
 
 
 def dictionary_files(content_dirs: list[Path]) -> list[Path]:
@@ -341,14 +365,27 @@ def entry_documents(entry: Entry, resolver: StatuteResolver, titles: Mapping[str
     return docs
 
 
+def dependency_key(entry: Entry, resolver: StatuteResolver, titles: Mapping[str, str], superseded: set[str] | frozenset[str]) -> str:
+    """Return a hash of everything ``entry_documents`` takes from entries other than ``entry``.
+
+    That is: whether a newer version supersedes it, where its citations resolve (which statute
+    versions and articles exist), and the titles of the entries its ``[[links]]`` name. The
+    manifest keeps it per file; an incremental build rewrites every entry whose key changed, so
+    it equals a clean build (tests/test_index.py). Change it with ``entry_documents``.
+    """
+    targets = sorted({link.target for link in wiki_links(entry)}) if "[[" in entry.body else []
+    state = [entry.id in superseded, resolver.links(entry), [[t, titles.get(t)] for t in targets]]
+    return hashlib.sha1(json.dumps(state, ensure_ascii=False, sort_keys=True).encode()).hexdigest()[:16]
+
+
 def _add(writer: object, doc: dict) -> None:
     # Empty values are left out: an article has no court, cause or case number, and Whoosh
     # would otherwise index an empty term for each.
     writer.add_document(**{k: v for k, v in doc.items() if v is not None and v != ""})  # type: ignore[attr-defined]
 
 
-def _manifest_entry(entry: Entry) -> dict:
-    return {"id": entry.id, "hash": entry.content_hash}
+def _manifest_entry(entry: Entry, dependencies: Mapping[str, str]) -> dict:
+    return {"id": entry.id, "hash": entry.content_hash, "deps": dependencies[entry.path]}
 
 
 def build_index(content_dirs: list[Path] | Path, index_root: Path | str, *, clean: bool = False,
@@ -381,15 +418,21 @@ def build_index(content_dirs: list[Path] | Path, index_root: Path | str, *, clea
         resolver = StatuteResolver(loaded.entries, load_repealed(content_dirs))
         titles = {e.id: e.title for e in loaded.entries}
         superseded = superseded_versions(loaded.entries)
+        dependencies = {e.path: dependency_key(e, resolver, titles, superseded) for e in loaded.entries}
         live = current_build(index_root)
         manifest = json.loads((live / MANIFEST).read_text()) if live else None
-        if (clean or manifest is None or manifest.get("schema") != SCHEMA_VERSION
+        plan = None
+        if not (clean or manifest is None or manifest.get("schema") != SCHEMA_VERSION
                 or manifest.get("dictionary") != dictionary_hash or manifest.get("drafts", False) != include_drafts):
-            report = _full_build(loaded, resolver, titles, superseded, index_root, dictionary, dictionary_hash, content_dirs,
-                                 include_drafts, progress)
+            plan = _plan_update(loaded, manifest["files"], dependencies)  # type: ignore[index]
+        if plan is None or plan.too_large():
+            report = _full_build(loaded, resolver, titles, superseded, dependencies, index_root, dictionary, dictionary_hash,
+                                 content_dirs, include_drafts, progress)
+            if plan is not None:
+                report.reason = plan.reason()
         else:
-            report = _incremental_build(loaded, resolver, titles, superseded, live, manifest, content_dirs,  # type: ignore[arg-type]
-                                        progress)
+            report = _incremental_build(plan, loaded, resolver, titles, superseded, dependencies, live, manifest,  # type: ignore[arg-type]
+                                        content_dirs, progress)
             copy_query_data(content_dirs, live)  # type: ignore[arg-type]
             write_vocabulary(live, loaded.entries)  # type: ignore[arg-type]
         if saved_cache is not None and (report.mode == "full" or _cache_changed(saved_cache, cache)):
@@ -411,16 +454,17 @@ def _cache_changed(before: LoadCache, after: LoadCache) -> bool:
     return before.keys() != after.keys() or any(after[key] is not value for key, value in before.items())
 
 
-def _full_build(loaded: LoadReport, resolver: StatuteResolver, titles: Mapping[str, str], superseded: set[str], index_root: Path, dictionary: str, dictionary_hash: str,
-                content_dirs: list[Path], include_drafts: bool, progress: Progress | None = None) -> BuildReport:
+def _full_build(loaded: LoadReport, resolver: StatuteResolver, titles: Mapping[str, str], superseded: set[str], dependencies: Mapping[str, str],
+                index_root: Path, dictionary: str, dictionary_hash: str, content_dirs: list[Path], include_drafts: bool,
+                progress: Progress | None = None) -> BuildReport:
     builds = index_root / "builds"
     builds.mkdir(parents=True, exist_ok=True)
     name = dt.datetime.now().strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}-{time.monotonic_ns() % 10**6}"
     build = builds / name
     build.mkdir()
     try:
-        return _write_full_build(loaded, resolver, titles, superseded, index_root, dictionary, dictionary_hash,
-                                 content_dirs, include_drafts, build, progress)
+        return _write_full_build(loaded, resolver, titles, superseded, dependencies, index_root, dictionary,
+                                 dictionary_hash, content_dirs, include_drafts, build, progress)
     except BaseException:
         # A full disk (or any failure) must not leave the half-written build taking the space
         # the next build needs: the live build was never touched, so removing this one is all.
@@ -430,30 +474,25 @@ def _full_build(loaded: LoadReport, resolver: StatuteResolver, titles: Mapping[s
 
 
 def _write_full_build(loaded: LoadReport, resolver: StatuteResolver, titles: Mapping[str, str], superseded: set[str],
-                      index_root: Path, dictionary: str, dictionary_hash: str, content_dirs: list[Path],
+                      dependencies: Mapping[str, str], index_root: Path, dictionary: str, dictionary_hash: str, content_dirs: list[Path],
                       include_drafts: bool, build: Path, progress: Progress | None = None) -> BuildReport:
     builds, name = build.parent, build.name
     (build / USER_DICTIONARY).write_text(dictionary, encoding="utf-8")
     copy_query_data(content_dirs, build)
     ix = whoosh_index.create_in(str(build), make_schema())
-    writer = ix.writer(limitmb=256)
-    documents = 0
     updated = last_updated([Path(e.path) for e in loaded.entries], content_dirs)
-    total = _document_count(loaded.entries)
-    for entry in loaded.entries:
-        for doc in entry_documents(entry, resolver, titles, superseded, updated.get(entry.path)):
-            _add(writer, doc)
-            documents += 1
-        if progress is not None:
-            progress("documents written", documents, total)
-    writer.commit(optimize=False)
+
+    def documents_of(entry: Entry) -> list[dict]:
+        return entry_documents(entry, resolver, titles, superseded, updated.get(entry.path))
+
+    documents = _write_documents(ix, loaded.entries, documents_of, progress)
     _save_arrays(build)
     write_vocabulary(build, loaded.entries)
     manifest = {
         "schema": SCHEMA_VERSION,
         "dictionary": dictionary_hash,
         "drafts": include_drafts,
-        "files": {e.path: _manifest_entry(e) for e in loaded.entries},
+        "files": {e.path: _manifest_entry(e, dependencies) for e in loaded.entries},
     }
     _write_json(build / MANIFEST, manifest)
     previous = current_build(index_root)
@@ -463,14 +502,184 @@ def _write_full_build(loaded: LoadReport, resolver: StatuteResolver, titles: Map
                        added=len(loaded.entries), build_dir=str(build))
 
 
+def build_processes(documents: int) -> int:
+    """Return how many processes write a full build of ``documents`` documents.
+
+    Workers are forked, so they start with the entries and the dictionary already loaded; a
+    process with other threads running (``kb serve --watch``) never forks, as a lock held by
+    another thread at that moment would stay held in the child.
+    """
+    wanted = os.environ.get("KB_BUILD_PROCS", "").strip()
+    if wanted:
+        if not wanted.isdigit() or int(wanted) < 1:
+            raise ValueError(f"KB_BUILD_PROCS={wanted!r} is not a number of processes. Use 1, 2, ...")
+        procs = int(wanted)
+    else:
+        procs = min(2, os.cpu_count() or 1) if documents >= PARALLEL_MIN_DOCUMENTS else 1
+    if procs > 1 and (not hasattr(os, "fork") or threading.active_count() > 1):
+        return 1
+    return procs
+
+
+def _write_documents(ix: Index, entries: list[Entry], documents_of, progress: Progress | None) -> int:  # type: ignore[no-untyped-def]
+    """Write the documents of ``entries`` into the new index ``ix`` and commit; return how many.
+
+    With several processes, the entries are cut into consecutive shares of about equal text;
+    each forked worker writes its share as a segment of its own, this process writes the first
+    share, then commits every segment in order (not merged), so documents keep the numbers a
+    single writer would give them, and scores, ties and facets are the same. A worker dies with
+    this process (PR_SET_PDEATHSIG), so a killed build leaves no worker behind.
+    """
+    total = _document_count(entries)
+    procs = build_processes(total)
+    shares = _shares(entries, procs)
+    workers = []
+    try:
+        for share in shares[1:]:
+            workers.append(_fork_worker(ix, share, documents_of))
+        writer = ix.writer(limitmb=WRITER_MB)
+        documents = 0
+        own_total = _document_count(shares[0])
+        for entry in shares[0]:
+            for doc in documents_of(entry):
+                _add(writer, doc)
+                documents += 1
+            if progress is not None:  # the workers' shares are about as far along as this one
+                progress("documents written", round(documents * total / max(own_total, 1)), total)
+        if not workers:
+            writer.commit(optimize=False)
+            return documents
+        try:
+            writer._check_state()  # noqa: SLF001 - the rest is SegmentWriter.commit, with the workers' segments
+            own = writer._finalize_segment() if writer._added else None  # noqa: SLF001
+            segments = [own] if own is not None else []
+            while workers:
+                count, segment = _collect_worker(*workers.pop(0))
+                documents += count
+                segments.append(segment)
+            writer._commit_toc(segments)  # noqa: SLF001
+            writer._finish()  # noqa: SLF001
+        except BaseException:
+            if not writer.is_closed:
+                writer.cancel()
+            raise
+        return documents
+    finally:
+        for pid, fd in workers:  # a failure here: stop the workers still running
+            _stop_worker(pid, fd)
+
+
+def _shares(entries: list[Entry], procs: int) -> list[list[Entry]]:
+    """Cut ``entries`` into ``procs`` consecutive shares of about the same amount of text to index."""
+    if procs <= 1 or len(entries) < procs:
+        return [entries]
+    weights = [len(e.body) + len(e.title) + 200 * (1 + len(e.articles)) for e in entries]
+    goal = sum(weights) / procs
+    shares: list[list[Entry]] = [[]]
+    done = 0.0
+    for entry, weight in zip(entries, weights, strict=True):
+        if done >= goal * len(shares) and len(shares) < procs:
+            shares.append([])
+        shares[-1].append(entry)
+        done += weight
+    return [share for share in shares if share]
+
+
+def _fork_worker(ix: Index, entries: list[Entry], documents_of) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+    """Fork a process that writes ``entries`` as a new segment of ``ix``; return its pid and the pipe it answers on."""
+    parent = os.getpid()
+    read_fd, write_fd = os.pipe()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid:
+        os.close(write_fd)
+        return pid, read_fd
+    code = 1
+    try:
+        os.close(read_fd)
+        _die_with_parent(parent)
+        writer = SegmentWriter(ix, _lk=False, limitmb=WRITER_MB)  # the parent holds Whoosh's lock and commits
+        count = 0
+        for entry in entries:
+            for doc in documents_of(entry):
+                _add(writer, doc)
+                count += 1
+        segment = writer._finalize_segment()  # noqa: SLF001 - what MpWriter's workers do with multisegment=True
+        with os.fdopen(write_fd, "wb") as pipe:
+            pipe.write(pickle.dumps((count, segment)))
+        code = 0
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        os._exit(code)
+
+
+def _die_with_parent(parent: int) -> None:
+    """Ask Linux to SIGKILL this process when its parent dies; exit now if it already has."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # pragma: no cover - not Linux: the pipe's EOF is all there is
+        pass
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+def _collect_worker(pid: int, fd: int) -> tuple[int, object]:
+    """Return (documents, segment) from a worker, once it has finished; raise if it failed."""
+    with os.fdopen(fd, "rb") as pipe:
+        data = pipe.read()
+    _pid, status = os.waitpid(pid, 0)
+    if status != 0 or not data:
+        raise RuntimeError(f"a build worker failed (wait status {status}); see its traceback above. Run the build again.")
+    return pickle.loads(data)
+
+
+def _stop_worker(pid: int, fd: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    except OSError:
+        pass
+    try:
+        os.close(fd)
+    except OSError:
+        pass
+
+
 def _document_count(entries: list[Entry]) -> int:
     """Return how many documents ``entries`` make: one each, and one per statute article."""
     return sum(1 + len(entry.articles) for entry in entries)
 
 
-def _incremental_build(loaded: LoadReport, resolver: StatuteResolver, titles: Mapping[str, str], superseded: set[str], live: Path, manifest: dict,
-                       content_dirs: list[Path], progress: Progress | None = None) -> BuildReport:
-    old_files: dict[str, dict] = manifest["files"]
+@dataclass
+class _UpdatePlan:
+    """What an incremental update would do: files removed, changed and added, and unchanged entries to rewrite."""
+
+    kept: dict[str, dict]
+    removed: list[str]
+    changed: list[Entry]
+    added: list[Entry]
+    dependents: list[Entry]  # unchanged files whose documents take something from a changed one
+    total_documents: int
+
+    def rewrite(self) -> list[Entry]:
+        return self.changed + self.added + self.dependents
+
+    def too_large(self) -> bool:
+        count = _document_count(self.rewrite())
+        return count > max(FULL_BUILD_MIN_DOCUMENTS, FULL_BUILD_SHARE * self.total_documents)
+
+    def reason(self) -> str:
+        count, entries = _document_count(self.rewrite()), len(self.rewrite())
+        return (f"full build: the update would rewrite {count} of {self.total_documents} documents "
+                f"({entries} entries, {len(self.dependents)} of them because they depend on changed ones)")
+
+
+def _plan_update(loaded: LoadReport, old_files: dict[str, dict], dependencies: Mapping[str, str]) -> _UpdatePlan:
     new_entries = {e.path: e for e in loaded.entries}
     # A file that exists but has a problem now keeps its last good version in the index
     # (as MkDocs keeps serving the last good build); only files that are gone are removed.
@@ -478,18 +687,29 @@ def _incremental_build(loaded: LoadReport, resolver: StatuteResolver, titles: Ma
     removed = [p for p in old_files if p not in new_entries and p not in kept]
     changed = [e for p, e in new_entries.items() if p in old_files and old_files[p]["hash"] != e.content_hash]
     added = [e for p, e in new_entries.items() if p not in old_files]
+    # A manifest written before dependency keys existed has none: every entry counts as changed.
+    dependents = [e for p, e in new_entries.items() if p in old_files and old_files[p]["hash"] == e.content_hash
+                  and old_files[p].get("deps") != dependencies[p]]
+    return _UpdatePlan(kept, removed, changed, added, dependents, _document_count(loaded.entries))
+
+
+def _incremental_build(plan: _UpdatePlan, loaded: LoadReport, resolver: StatuteResolver, titles: Mapping[str, str], superseded: set[str],
+                       dependencies: Mapping[str, str], live: Path, manifest: dict, content_dirs: list[Path],
+                       progress: Progress | None = None) -> BuildReport:
+    new_entries = {e.path: e for e in loaded.entries}
+    rewrite = plan.rewrite()
     documents = 0
-    if removed or changed or added:
+    if plan.removed or rewrite:
         ix = whoosh_index.open_dir(str(live))  # memory-mapped, not copied (indexer/whoosh_fixes.py)
         writer = ix.writer(timeout=30.0)
         try:
             # Added entries too: a build killed after its commit but before its manifest was
             # written has them in the index already, and a second copy must not appear.
-            for path in removed + [e.path for e in changed + added]:
+            for path in plan.removed + [e.path for e in rewrite]:
                 writer.delete_by_term("path", path)
-            updated = last_updated([Path(e.path) for e in changed + added], content_dirs)
-            total = _document_count(changed + added)
-            for entry in changed + added:
+            updated = last_updated([Path(e.path) for e in rewrite], content_dirs)
+            total = _document_count(rewrite)
+            for entry in rewrite:
                 for doc in entry_documents(entry, resolver, titles, superseded, updated.get(entry.path)):
                     _add(writer, doc)
                     documents += 1
@@ -500,7 +720,7 @@ def _incremental_build(loaded: LoadReport, resolver: StatuteResolver, titles: Ma
             _abandon(writer)
             _remove_stray_files(live)
             raise
-        manifest["files"] = {**kept, **{p: _manifest_entry(e) for p, e in new_entries.items()}}
+        manifest["files"] = {**plan.kept, **{p: _manifest_entry(e, dependencies) for p, e in new_entries.items()}}
         try:
             _write_json(live / MANIFEST, manifest)
             _merge_small_segments(live)
@@ -508,8 +728,8 @@ def _incremental_build(loaded: LoadReport, resolver: StatuteResolver, titles: Ma
         except BaseException:
             _remove_stray_files(live)
             raise
-    return BuildReport(mode="incremental", entries=len(new_entries), documents=documents, added=len(added),
-                       updated=len(changed), removed=len(removed), build_dir=str(live))
+    return BuildReport(mode="incremental", entries=len(new_entries), documents=documents, added=len(plan.added),
+                       updated=len(plan.changed), removed=len(plan.removed), rewritten=len(plan.dependents), build_dir=str(live))
 
 
 def _save_arrays(build: Path) -> None:

@@ -12,12 +12,35 @@ so for every ID and KEYWORD field (which have none) each posting asks the file s
 about 35 ``os.stat`` calls per document while a segment is flushed (measured in bench/notes.md:
 8.6 -> 7.2 CPU s for content/, results, scores and facets byte-identical). Remembering the miss
 too is safe: a segment's files never change once written.
+
+3. Build time: the posting pool sorts runs of postings to temporary files when it holds more than
+``limitmb``, writing and reading them with one ``pickle.dump``/``pickle.load`` call per posting
+(about a fifth of a full build's time in the profile, bench/notes.md). Runs are written here as
+``marshal`` chunks of 16,384 postings, read back chunk by chunk: the same tuples in the same
+order, so the index holds the same postings, in a few calls per run instead of millions.
+
+4. Build time: when a segment is flushed, every posting asks the new segment's per-document reader
+for its document's field length (a column read through ``struct`` per posting: about a tenth of
+the profile). Here each field's lengths are read once per segment into a list, and the postings
+take theirs from it: the same values (``W3PerDocReader.doc_field_length``'s, None included).
+
+5. Build time: every article document repeats its statute's title, and most repeat their chapter
+(143,912 repeated title analyses at scale (b), documents written in order). ``TEXT.index``
+keeps the last value it analysed per field with its postings, and gives the same postings again
+for the same value, instead of analysing it again.
 """
 
 from __future__ import annotations
 
+import marshal
+from itertools import islice
+
+from whoosh import fields, writing
 from whoosh.codec import whoosh3
 from whoosh.filedb import structfile
+
+RUN_CHUNK = 16_384  # postings per marshal chunk in a pool's run file
+whoosh_flush_segment = None  # Whoosh's SegmentWriter._flush_segment, once apply() has replaced it
 
 
 class MemoryViewReader:
@@ -66,9 +89,92 @@ def _buffer_file_init(self, buf, name=None, onclose=None) -> None:  # type: igno
     self.is_closed = False
 
 
+def _write_run(self, f, items) -> None:  # type: ignore[no-untyped-def]
+    """Write a sorted run of postings as marshal chunks (PostingPool's run file)."""
+    items = iter(items)
+    try:
+        while chunk := list(islice(items, RUN_CHUNK)):
+            marshal.dump(chunk, f)
+    finally:
+        f.close()
+
+
+def _read_run(self, path):  # type: ignore[no-untyped-def]
+    """Yield the postings of a run written by :func:`_write_run`, then delete it."""
+    f = self._open_run(path)
+    try:
+        while True:
+            try:
+                chunk = marshal.load(f)
+            except EOFError:
+                return
+            yield from chunk
+    finally:
+        f.close()
+        self._remove_run(path)
+
+
+class _FieldLengths:
+    """What ``FieldWriter.add_postings`` asks of a per-document reader, with each field's lengths read once."""
+
+    def __init__(self, perdoc) -> None:  # type: ignore[no-untyped-def]
+        self._perdoc = perdoc
+        self._fields: dict[str, list] = {}
+
+    def doc_field_length(self, docnum: int, fieldname: str, default: int = 0):  # type: ignore[no-untyped-def]
+        lengths = self._fields.get(fieldname)
+        if lengths is None:
+            perdoc = self._perdoc
+            column = perdoc._cached_reader(whoosh3._lenfield(fieldname), whoosh3.LENGTHS_COLUMN)  # noqa: SLF001
+            count = perdoc.doc_count_all()
+            if column is None:
+                lengths = [default] * count
+            else:
+                to_length = whoosh3.byte_to_length
+                lengths = [to_length(byte) if byte else None for byte in (column[i] for i in range(count))]
+            self._fields[fieldname] = lengths
+        return lengths[docnum]
+
+
+def _flush_segment(self) -> None:  # type: ignore[no-untyped-def]
+    """SegmentWriter._flush_segment, with the lengths read once per field (:class:`_FieldLengths`)."""
+    self.perdocwriter.close()
+    pdr = self.per_document_reader() if self.codec.length_stats else None
+    lengths = _FieldLengths(pdr) if isinstance(pdr, whoosh3.W3PerDocReader) else pdr
+    self.fieldwriter.add_postings(self.schema, lengths, self.pool.iter_postings())
+    self.fieldwriter.close()
+    if pdr:
+        pdr.close()
+
+
+_last_indexed: dict[int, tuple[object, str, list]] = {}  # id(field) -> (field, value, postings)
+
+
+def _text_index(self, value, **kwargs):  # type: ignore[no-untyped-def]
+    """``FieldType.index`` for TEXT fields, remembering the last value's postings (the field is kept, so its id is not reused)."""
+    if kwargs or not isinstance(value, str):
+        return fields.FieldType.index(self, value, **kwargs)
+    last = _last_indexed.get(id(self))
+    if last is not None and last[0] is self and last[1] == value:
+        return last[2]
+    postings = list(fields.FieldType.index(self, value))
+    if len(_last_indexed) > 64:  # schemas come and go (one per open index); keep this small
+        _last_indexed.clear()
+    _last_indexed[id(self)] = (self, value, postings)
+    return postings
+
+
 def apply() -> None:
-    """Patch ``BufferFile`` not to copy, and ``W3PerDocReader._cached_reader`` to cache missing columns too (idempotent)."""
+    """Patch ``BufferFile`` not to copy, ``W3PerDocReader._cached_reader`` to cache missing columns too, and
+    the posting pool's runs to marshal chunks (idempotent)."""
     structfile.BufferFile.__init__ = _buffer_file_init
+    writing.PostingPool._write_run = _write_run
+    writing.PostingPool._read_run = _read_run
+    if writing.SegmentWriter._flush_segment is not _flush_segment:
+        global whoosh_flush_segment
+        whoosh_flush_segment = writing.SegmentWriter._flush_segment  # Whoosh's own, for tests to compare with
+        writing.SegmentWriter._flush_segment = _flush_segment
+    fields.TEXT.index = _text_index
     original = whoosh3.W3PerDocReader._cached_reader
     if getattr(original, "_kb_patched", False):
         return

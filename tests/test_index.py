@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from indexer import QueryError, SearchIndex, build_index
 from indexer.analyzer import ChineseAnalyzer, query_terms
-from tests.conftest import entry_text
+from tests.conftest import entry_text, write_tree
 
 CORPUS = {
     "rulings/shuadan.md": entry_text(
@@ -272,8 +273,9 @@ def test_watch_cache_rereads_changed_files_and_resolves_new_articles(content_dir
     counted_reads.clear()
     report = build_index([root], index_dir, cache=cache)
     assert counted_reads == [XIAOBAO]  # the others come from the cache
-    assert (report.mode, report.updated, report.documents) == ("incremental", 1, 1 + 3)
+    assert (report.mode, report.updated, report.rewritten, report.documents) == ("incremental", 1, 1, 1 + 3 + 1)
     assert ids(index.search("平台连带责任")) == ["xiaobao#第五十七条"]
+    assert index.get_entry("cites")["links"] == {"消费者权益保护法#第五十七条": "xiaobao#第五十七条"}  # rewritten, not read again
 
     (root / CITES_57).write_text(cites.replace("处理。", "处理，判决如下。"), encoding="utf-8")
     counted_reads.clear()
@@ -437,3 +439,166 @@ def test_vocabulary_is_collected_again_only_when_a_title_or_word_changes(built) 
     build_index([root], index_dir)
     assert "配送费差额上诉案" in path.read_text(encoding="utf-8")
     assert [s.text for s in SearchIndex(index_dir).suggest("配送费差额")] == ["配送费差额上诉案"]
+
+
+# -- incremental builds equal clean builds (issue #16) -----------------------------------------------
+
+LINKED = {
+    "statutes/shifa-2013.md": entry_text(type_="statute", title="中华人民共和国示例法", short_title="示例法", version_on="2013-01-01",
+                                         body="第一条 经营者应当公开收费标准。\n\n第二条 经营者不得欺诈。"),
+    "statutes/jiangfei.md": entry_text(type_="statute", title="中华人民共和国将废法", short_title="将废法", body="第二条 将被删除的条文。"),
+    "rulings/cites-new.md": entry_text(title="引用新条文案", decided_on="2022-01-01",
+                                       body="依《示例法》第三条及《另一法》第一条处理。", statutes=["《将废法》第二条"]),
+    "rulings/cites-old.md": entry_text(title="引用旧条文案", decided_on="2014-01-01", body="依《示例法》第一条处理。"),
+    "rulings/renamed.md": entry_text(title="旧标题案", decided_on="2020-01-01", body="被链接的案例。"),
+    "guidelines/linker.md": entry_text(type_="guideline", title="链接指引", related=["renamed"],
+                                       body="参见[[renamed]]、[[lingyi]]与[[jiangfei]]。"),
+    "rulings/unrelated.md": entry_text(title="无关案例", decided_on="2019-01-01", body="与其他条目无关。"),
+}
+
+
+def _stored_documents(index_dir: Path) -> dict[str, dict]:
+    from indexer.build import open_index
+
+    with open_index(index_dir).searcher() as searcher:
+        documents = list(searcher.all_stored_fields())
+    by_id = {doc["id"]: doc for doc in documents}
+    assert len(by_id) == len(documents), "a document is in the index twice"
+    return by_id
+
+
+def test_incremental_build_equals_a_clean_build_of_the_same_tree(content_dir, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    root = content_dir(LINKED)
+    index_dir = tmp_path / "index"
+    build_index([root], index_dir, clean=True)
+    before = _stored_documents(index_dir)
+    assert json.loads(before["cites-new"]["links"]) == {"将废法#第二条": "jiangfei#第二条"} and "superseded" not in before["shifa-2013"]
+
+    # A newer version of the statute (with a 第三条 that a ruling already cites), a statute a
+    # ruling cites and a guideline [[links]] to, one statute removed, one linked title changed.
+    write_tree(root, {
+        "statutes/shifa-2021.md": entry_text(type_="statute", title="中华人民共和国示例法", short_title="示例法", version_on="2021-01-01",
+                                             body="第一条 经营者应当公开收费标准并提示风险。\n\n第三条 新增的条文。"),
+        "statutes/lingyi.md": entry_text(type_="statute", title="中华人民共和国另一法", short_title="另一法", body="第一条 另一部法律的条文。"),
+        "rulings/renamed.md": LINKED["rulings/renamed.md"].replace("旧标题案", "新标题案"),
+    })
+    (root / "statutes" / "jiangfei.md").unlink()
+    report = build_index([root], index_dir)
+    assert (report.mode, report.added, report.updated, report.removed) == ("incremental", 2, 1, 1)
+    incremental = _stored_documents(index_dir)
+
+    build_index([root], tmp_path / "clean", clean=True)
+    clean = _stored_documents(tmp_path / "clean")
+    # Every stored field of every document, exactly. `updated` is compared too: outside git it is
+    # the file's mtime, and both builds read the same files.
+    assert sorted(incremental) == sorted(clean)
+    for doc_id, fields in clean.items():
+        assert incremental[doc_id] == fields, doc_id
+    # What the comparison covers, spelled out: the old version is superseded, citations resolve to
+    # the new version and the added statute, the removed one resolves no more, titles follow.
+    assert incremental["shifa-2013"]["superseded"] == incremental["shifa-2013#第一条"]["superseded"] == "yes"
+    assert json.loads(incremental["cites-new"]["links"]) == {"示例法#第三条": "shifa-2021#第三条", "另一法#第一条": "lingyi#第一条"}
+    assert json.loads(incremental["cites-old"]["links"]) == {"示例法#第一条": "shifa-2021#第一条"}
+    assert "新标题案" in incremental["linker"]["body"] and "中华人民共和国另一法" in incremental["linker"]["body"]
+    assert report.rewritten == 4  # shifa-2013, cites-new, cites-old, linker; not unrelated
+    assert incremental["unrelated"] == before["unrelated"]
+    assert ", 4 rewritten as they depend on those:" in report.summary()
+
+
+def test_incremental_build_falls_back_to_a_full_build_when_most_entries_depend_on_the_change(  # type: ignore[no-untyped-def]
+        content_dir, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import indexer.build
+
+    root = content_dir(LINKED)
+    index_dir = tmp_path / "index"
+    build_index([root], index_dir, clean=True)
+    monkeypatch.setattr(indexer.build, "FULL_BUILD_MIN_DOCUMENTS", 0)
+    write_tree(root, {"statutes/shifa-2021.md": entry_text(type_="statute", title="中华人民共和国示例法", short_title="示例法",
+                                                           version_on="2021-01-01", body="第一条 新。\n\n第二条 新。\n\n第三条 新。")})
+    report = build_index([root], index_dir)
+    assert report.mode == "full"
+    assert report.reason.startswith("full build: ") and report.reason in report.summary()
+    assert _stored_documents(index_dir)["shifa-2013"]["superseded"] == "yes"
+
+
+# -- full builds written by several processes (issue #16) ---------------------------------------------
+
+SAME_RESULTS_QUERIES = PARITY_QUERIES + [
+    "刷单", "举证责任", "个人信息", "惩罚性赔偿", "格式条款", "电子数据", "信息网络传播权", "不正当竞争", "未成年人", "直播打赏",
+    "游戏充值", "公序良俗", "合同无效", "三倍赔偿", "网络购物", "通知删除", "区块链", "著作权", "名誉权", "隐私权",
+    "平台 责任", "数据 安全", "个人信息 处理者", "网购买到假货怎么办", "孩子偷偷给主播打赏的钱能要回来吗",
+    "快递丢了平台要不要赔", "外卖平台乱收配送费可以告吗", "电子合同有法律效力吗", "聊天记录能当证据吗", "区块链存证法院认不认",
+    "互联网法院怎么立案", "app过度收集个人信息违法吗", "刷单被骗了钱能追回来吗", "（2019）京0491民初2547号", "第五十五条",
+    "消费者权益保护法第五十五条", "电子商务法", "网络服务合同纠纷",
+]
+
+
+def test_a_full_build_written_by_two_processes_equals_one_written_by_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from indexer.build import current_build, open_index
+    from tests.conftest import CONTENT
+
+    indexes = {}
+    for procs in ("1", "2"):
+        monkeypatch.setenv("KB_BUILD_PROCS", procs)
+        build_index([CONTENT], tmp_path / procs, clean=True)
+        indexes[procs] = tmp_path / procs
+    segments = {procs: len(open_index(path)._segments()) for procs, path in indexes.items()}  # noqa: SLF001
+    assert segments == {"1": 1, "2": 2}
+    stored = {}
+    for procs, path in indexes.items():
+        with open_index(path).searcher() as searcher:
+            stored[procs] = list(searcher.all_stored_fields())  # in document-number order
+    assert stored["1"] == stored["2"]  # same documents, same numbers, same fields (`updated` included)
+    one, two = SearchIndex(indexes["1"]), SearchIndex(indexes["2"])
+    assert len(SAME_RESULTS_QUERIES) >= 50
+    for text in SAME_RESULTS_QUERIES:
+        first, second = one.search(text), two.search(text)
+        assert ids(first)[:10] == ids(second)[:10], text
+        assert [h.score for h in first.results] == pytest.approx([h.score for h in second.results], rel=1e-9), text
+        assert (first.total, first.facets) == (second.total, second.facets), text
+    # Both builds saved the posting arrays of every segment they have.
+    for path in indexes.values():
+        arrays = {p.name.split("-", 1)[0] for p in (current_build(path) / "arrays").iterdir()}
+        assert arrays == {s.segment_id() for s in open_index(path)._segments()}  # noqa: SLF001
+
+
+def _index_contents(index_dir: Path) -> tuple[list, list, list, list]:
+    from indexer.build import open_index
+    from indexer.schema import SCORED_FIELDS
+
+    reader = open_index(index_dir).reader()
+    postings = list(reader.iter_postings())
+    lengths = [[reader.doc_field_length(d, name) for d in range(reader.doc_count_all())] for name in SCORED_FIELDS]
+    # The lengths a posting was written with show only in the term's and its blocks' statistics.
+    stats = []
+    for fieldname, text in reader.all_terms():
+        info = reader.term_info(fieldname, text)
+        stats.append((fieldname, text, info.weight(), info.doc_frequency(), info.min_length(), info.max_length(), info.max_weight()))
+        if fieldname in SCORED_FIELDS:
+            matcher = reader.postings(fieldname, text)
+            while matcher.is_active():
+                stats.append((matcher.id(), matcher.block_min_length(), matcher.block_max_length(), matcher.block_max_weight()))
+                matcher.next()
+    return postings, list(reader.all_stored_fields()), lengths, stats
+
+
+def test_build_shortcuts_write_what_whoosh_writes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """indexer/whoosh_fixes.py: marshal run files, lengths read once per field and repeated titles analysed
+    once give Whoosh's own postings."""
+    from whoosh import externalsort, fields, writing
+
+    import indexer.build
+    import indexer.whoosh_fixes as fixes
+    from tests.conftest import CONTENT
+
+    monkeypatch.setattr(indexer.build, "WRITER_MB", 2)  # the pool sorts many runs to disk
+    monkeypatch.setenv("KB_BUILD_PROCS", "1")
+    build_index([CONTENT], tmp_path / "ours", clean=True)
+    monkeypatch.setattr(writing.PostingPool, "_write_run", externalsort.SortingPool._write_run)
+    monkeypatch.setattr(writing.PostingPool, "_read_run", externalsort.SortingPool._read_run)
+    monkeypatch.setattr(writing.SegmentWriter, "_flush_segment", fixes.whoosh_flush_segment)
+    monkeypatch.setattr(fields.TEXT, "index", fields.FieldType.index)
+    build_index([CONTENT], tmp_path / "whoosh", clean=True)
+    ours, whooshs = _index_contents(tmp_path / "ours"), _index_contents(tmp_path / "whoosh")
+    assert len(ours[0]) > 100_000
+    assert ours == whooshs

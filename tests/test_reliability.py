@@ -360,6 +360,67 @@ def test_builds_killed_at_random_times(tmp_path: Path, figures: Figures) -> None
     figures.add("indexes lost after a killed build", 0)
 
 
+def session_processes(session: int) -> list[int]:
+    """Return the live (not zombie) processes of a session."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[0] != "Z" and int(fields[3]) == session:  # state, ppid, pgrp, session
+            found.append(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_parallel_build_killed_leaves_no_worker_and_the_next_build_succeeds(tmp_path: Path, figures: Figures,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """SIGKILL a `kb index --clean` while its forked worker writes: the worker dies with it (issue #16)."""
+    root = tmp_path / "content"
+    v1 = write_version(root, 60, 1)
+    assert run_kb_index(root, tmp_path, "--clean").returncode == 0
+    shutil.rmtree(root)
+    write_tree(root, {f"rulings/r{i}.md": entry_text(title=f"长条目{i}", body=f"第{i}号。" + "当事人对证据的真实性提出异议，法院依法审查。" * 1500)
+                      for i in range(400)})  # the worker's share takes several seconds to write
+    v2 = {e.id: e.content_hash for e in load_all(root).entries}
+    proc = subprocess.Popen([*KB, "index", "--clean", "--content", str(root), "--index", str(tmp_path / "ix")],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+                            env={**os.environ, "KB_BUILD_PROCS": "2", "PYTHONPATH": str(ROOT)})
+    command = Path(f"/proc/{proc.pid}/cmdline").read_bytes()
+
+    def workers() -> list[int]:  # forks of `kb index` (not the git it runs for file dates)
+        found = []
+        for pid in session_processes(proc.pid):
+            try:
+                if pid != proc.pid and Path(f"/proc/{pid}/cmdline").read_bytes() == command:
+                    found.append(pid)
+            except OSError:
+                pass
+        return found
+
+    deadline = time.monotonic() + 60
+    while not workers() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert workers(), "the build never forked a worker: " + (proc.stderr.read().decode()[-2000:] if proc.poll() is not None else "")
+    proc.send_signal(signal.SIGKILL)
+    assert proc.wait() == -signal.SIGKILL
+    proc.stderr.close()  # type: ignore[union-attr]
+    deadline = time.monotonic() + 2  # without PR_SET_PDEATHSIG the worker wrote on for 5 s here
+    while session_processes(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert session_processes(proc.pid) == [], "a build worker outlived its killed parent"
+    figures.add("builds killed with SIGKILL", 1)
+    assert index_state(tmp_path / "ix") == v1  # the previous build still serves
+    monkeypatch.setenv("KB_BUILD_PROCS", "2")
+    report = build_index([root], tmp_path / "ix", clean=True)
+    assert report.problems == [] and index_state(tmp_path / "ix") == v2
+    assert len(open_index(tmp_path / "ix")._segments()) == 2  # noqa: SLF001 - it was written by two processes
+    assert_no_debris(tmp_path / "ix")
+    figures.add("indexes lost after a killed build", 0)
+
+
 # --------------------------------------------------------------------------------------------
 # Locks: a stale lock is recovered; two builds at once, one waits or refuses, never corrupts
 # --------------------------------------------------------------------------------------------
