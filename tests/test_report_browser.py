@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 ART_8_SECTIONS = ["一、检索主体", "二、检索时间", "三、检索平台", "四、检索方法", "五、检索结果", "六、类案裁判要点",
@@ -61,6 +62,9 @@ def test_search_filter_similar_report_pdf(page, live_server: str, tmp_path: Path
     page.locator("#report-link").click()
     page.wait_for_selector("#report-form")
     items = page.locator(".report-case-item")
+    # The list is filled by report.js from the browser's storage after the form appears: wait for it
+    # (on a loaded machine the first read once found it still empty).
+    expect(items).to_have_count(len(chosen))
     assert [items.nth(i).get_attribute("data-id") for i in range(items.count())] == chosen
     assert page.locator("#report-searches li").count() >= 2  # the search, the filtered search, the similar search
     page.fill("input[name=searcher]", "张法官")
