@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -133,11 +134,11 @@ def wait_for(url: str, timeout: float = 30.0, proc: subprocess.Popen | None = No
     raise AssertionError(f"{url} did not answer within {timeout} s")
 
 
-@pytest.fixture
-def live_server(content_index: Path) -> Iterator[str]:
-    """Start `kb serve` on a free port over the content index; yield its base URL."""
+@contextlib.contextmanager
+def serving(index_dir: Path) -> Iterator[str]:
+    """Run `kb serve` on a free port over ``index_dir`` while the block runs; yield its base URL."""
     port = free_port()
-    proc = subprocess.Popen([*KB, "serve", "--port", str(port), "--index", str(content_index)],
+    proc = subprocess.Popen([*KB, "serve", "--port", str(port), "--index", str(index_dir)],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -145,6 +146,13 @@ def live_server(content_index: Path) -> Iterator[str]:
         yield base
     finally:
         stop(proc)
+
+
+@pytest.fixture
+def live_server(content_index: Path) -> Iterator[str]:
+    """Start `kb serve` on a free port over the content index; yield its base URL."""
+    with serving(content_index) as base:
+        yield base
 
 
 def stop(proc: subprocess.Popen) -> None:

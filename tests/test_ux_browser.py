@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.conftest import KB, ROOT, free_port, stop, wait_for
+from tests.conftest import ROOT, serving
 
 pytestmark = pytest.mark.browser
 
@@ -31,15 +31,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
     index_dir = tmp_path_factory.mktemp("ux-index")
     build_index([CONTENT], index_dir, clean=True)
-    port = free_port()
-    proc = subprocess.Popen([*KB, "serve", "--port", str(port), "--index", str(index_dir)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(base + "/-/health", proc=proc)
+    with serving(index_dir) as base:
         yield base
-    finally:
-        stop(proc)
 
 
 def new_page(browser, **options):  # type: ignore[no-untyped-def]
