@@ -707,19 +707,10 @@ class SearchIndex:
         results = None
         matched = None  # the documents matched, when the arrays scored them: the facets count them
         if sort != "date":
-            # BM25F over posting arrays (indexer/docsets.py): the same scores as Whoosh's matchers,
-            # without stepping through every match in Python.
             try:
-                ids, scores = view.scored(main)
+                results, matched = self._first_stage(searcher, view, main, flt, depth)
             except Unsupported:
                 pass
-            else:
-                if flt is not None and len(ids):
-                    keep = np.isin(ids, self._filter_docs(view, flt), assume_unique=True)
-                    ids, scores = ids[keep], scores[keep]
-                matched = ids
-                scores = self._demote_local(view, ids, scores)
-                results = Results(searcher, main, view.top(ids, scores, depth))
         if results is None:  # date order, or a query the arrays do not model (syntax=1 phrases)
             allowed = set(self._filter_docs(view, flt).tolist()) if flt is not None else None
             if allowed is not None and not allowed:
@@ -768,12 +759,24 @@ class SearchIndex:
         plan, main, _case_hit, _redirect = self._main_query(searcher, clean_query(query), False, ranker)
         view = self.view(searcher)
         try:
-            ids, scores = view.scored(main)
+            results, _matched = self._first_stage(searcher, view, main, None, RERANK_DEPTH)
         except Unsupported:
             return [], np.zeros((0, 0))
-        scores = self._demote_local(view, ids, scores)
-        found = self._candidates(searcher, view, list(iter(Results(searcher, main, view.top(ids, scores, RERANK_DEPTH)))))
+        found = self._candidates(searcher, view, list(iter(results)))
         return found, self.ranking_features(found, view, plan.terms, ranker)
+
+    def _first_stage(self, searcher: Searcher, view: IndexView, main: wq.Query, flt: wq.Query | None,
+                     depth: int) -> tuple[Results, np.ndarray]:
+        """Return the ``depth`` best documents by BM25F over posting arrays, and every document that matched.
+
+        The same scores as Whoosh's matchers, without stepping through every match in Python;
+        raises Unsupported for a query the arrays do not model (syntax=1 phrases).
+        """
+        ids, scores = view.scored(main)
+        if flt is not None and len(ids):
+            keep = np.isin(ids, self._filter_docs(view, flt), assume_unique=True)
+            ids, scores = ids[keep], scores[keep]
+        return Results(searcher, main, view.top(ids, self._demote_local(view, ids, scores), depth)), ids
 
     def ranking_features(self, hits: list[Any], view: IndexView, terms: list[str],
                          ranker: LearnedRanker | None = None) -> np.ndarray:

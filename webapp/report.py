@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -264,6 +264,17 @@ def build_report(index: SearchIndex, form: Mapping[str, Any], ids: list[str]) ->
     }
 
 
+def _search_text(s: Mapping[str, Any], quote: Callable[[str], str] = lambda text: text) -> str:
+    """Return one recorded search as the report's method section lists it (``quote`` escapes for Markdown)."""
+    kind = _("类案检索") if s["kind"] == "similar" else _("关键词检索")
+    parts = [f"{_time_text(s['time'])} {kind}：{quote(s['query']) or _('（无关键词）')}"]
+    if s["filters"]:
+        parts.append(f"{_('筛选')}：{quote(_filters_text(s['filters']))}")
+    if s["total"] is not None:
+        parts.append(_("结果 %(n)s 件", n=s["total"]))
+    return "；".join(parts)
+
+
 def _filters_text(filters: Mapping[str, str]) -> str:
     from webapp.pages import FACET_LABELS
 
@@ -309,13 +320,7 @@ def report_markdown(report: dict[str, Any]) -> str:
     lines += [f"## {_('四、检索方法')}", ""]
     if report["searches"]:
         for s in report["searches"]:
-            kind = _("类案检索") if s["kind"] == "similar" else _("关键词检索")
-            parts = [f"{_time_text(s['time'])} {kind}：{_md_escape(s['query']) or _('（无关键词）')}"]
-            if s["filters"]:
-                parts.append(f"{_('筛选')}：{_md_escape(_filters_text(s['filters']))}")
-            if s["total"] is not None:
-                parts.append(_("结果 %(n)s 件", n=s["total"]))
-            lines.append("- " + "；".join(parts))
+            lines.append("- " + _search_text(s, _md_escape))
     else:
         lines.append(f"- {_('本次报告未记录检索操作。')}")
     lines += ["", f"## {_('五、检索结果')}", "",
@@ -404,17 +409,12 @@ def report_docx(report: dict[str, Any]) -> bytes:
 
     platform = report["platform"]
     document.add_heading(_("三、检索平台"), level=1)
-    document.add_paragraph(f"{platform['name']}（{platform['url']}）；{_('版本')}：{platform['version']}；{_('文档数')}：{platform['documents']}")
+    document.add_paragraph(f"{platform['name']}" + (f"（{platform['url']}）" if platform["url"] else "")
+                           + f"；{_('版本')}：{platform['version']}；{_('文档数')}：{platform['documents']}")
 
     document.add_heading(_("四、检索方法"), level=1)
     for s in report["searches"]:
-        kind = _("类案检索") if s["kind"] == "similar" else _("关键词检索")
-        parts = [f"{_time_text(s['time'])} {kind}：{s['query'] or _('（无关键词）')}"]
-        if s["filters"]:
-            parts.append(f"{_('筛选')}：{_filters_text(s['filters'])}")
-        if s["total"] is not None:
-            parts.append(_("结果 %(n)s 件", n=s["total"]))
-        document.add_paragraph("；".join(parts), style="List Number")
+        document.add_paragraph(_search_text(s), style="List Number")
     if not report["searches"]:
         document.add_paragraph(_("本次报告未记录检索操作。"))
 
