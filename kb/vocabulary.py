@@ -71,14 +71,21 @@ def load_courts(folder: Path) -> dict[str, dict[str, Any]]:
 
 
 def check_vocabulary(entries: Iterable[Entry], content_dirs: Iterable[Path]) -> list[Problem]:
-    """Report a cause or court outside the editors' vocabularies, with a 'did you mean'."""
-    causes: set[str] = set()
-    courts: set[str] = set()
+    """Report a cause or court outside the editors' vocabularies, with a 'did you mean'.
+
+    A content folder's vocabularies govern the entries in that folder: imported judgments kept in
+    a folder of their own (``kb import lecard``, thousands of courts) are not held to the courts
+    that content/_data lists, which would keep every one of them out of the index.
+    """
+    vocabularies = []
     for root in content_dirs:
-        causes |= set(CauseTree.load(root / "_data").parents)
-        courts |= set(load_courts(root / "_data"))
+        vocabularies.append((root.resolve(), set(CauseTree.load(root / "_data").parents), set(load_courts(root / "_data"))))
+    everything = (set().union(*(v[1] for v in vocabularies)), set().union(*(v[2] for v in vocabularies)))
     problems = []
     for entry in entries:
+        path = Path(entry.path).resolve()
+        own = next((v[1:] for v in vocabularies if path.is_relative_to(v[0])), everything)
+        causes, courts = own
         for name, value, known, file in (("cause", entry.cause, causes, CAUSES_FILE), ("court", entry.court, courts, COURTS_FILE)):
             if value and known and value not in known:
                 close = difflib.get_close_matches(value, sorted(known), n=1, cutoff=0.5)

@@ -133,3 +133,18 @@ def test_load_all_mixes_bad_and_good(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert expected_bad <= set(by_path)
     assert report.checked == len(EXPECTED) + 5 + 2
     assert summarize(report.problems, report.checked).startswith(f"Checked {report.checked} entries: ")
+
+
+def test_a_folders_vocabularies_govern_only_its_own_entries(tmp_path: Path) -> None:
+    """Judgments imported into a folder of their own are not held to content/_data's courts (#13)."""
+    from kb.loader import load_all
+    from tests.conftest import entry_text, write_tree
+
+    content = write_tree(tmp_path / "content", {
+        "_data/courts.yaml": "courts:\n  北京互联网法院: {level: 基层}\n",
+        "rulings/typo.md": entry_text(title="错字", court="北京互连网法院"),
+    })
+    imported = write_tree(tmp_path / "imported", {"rulings/real.md": entry_text(title="真实判决", court="贵州省遵义市中级人民法院")})
+    report = load_all([content, imported])
+    assert [e.title for e in report.entries] == ["真实判决"]
+    assert [(Path(p.path).name, p.field) for p in report.problems] == [("typo.md", "court")]
