@@ -202,9 +202,9 @@ def end_to_end(args, ids, docs, charges, model_path: Path, queries: list[dict], 
     index = SearchIndex(index_dir)
     from indexer.factsim import load_matrix, save_matrix
 
-    if load_matrix(index.build_dir, index.searcher()) is False:  # an index built before builds saved it
+    if load_matrix(index.build_dir, index.engine()) is False:  # an index built before builds saved it
         t = time.perf_counter()
-        save_matrix(index.build_dir, index.searcher())
+        save_matrix(index.build_dir, index.engine())
         notes.append(f"Facts matrix saved into the cached build (what `kb index` now does): {time.perf_counter() - t:.0f} s.")
     t = time.perf_counter()
     search_similar(index, text=queries[0]["fact"], limit=30)
@@ -223,8 +223,8 @@ def end_to_end(args, ids, docs, charges, model_path: Path, queries: list[dict], 
     from indexer.similar import _profile, _rank
 
     def rank_before(text: str) -> list[str]:
-        searcher = index.searcher()
-        hits = _rank(index, searcher, _profile(index, searcher, text, None), None)[:30]
+        engine = index.engine()
+        hits = _rank(engine, _profile(index, engine, text, None), None)[:30]
         return [h.id.removeprefix("lecard-") for h in hits]
 
     before = evaluate("similar before #13 (Whoosh OR of 40 key terms over 4 fields, same index; pool not measured)",

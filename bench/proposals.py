@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from whoosh import query as wq
-
+from indexer.engine import Query
 from indexer.query import TermGroup
 from indexer.search import SearchIndex
 
@@ -21,12 +20,12 @@ MAX_GROUPS = 12
 class ProposedSearchIndex(SearchIndex):
     """SearchIndex with long queries cut to their most specific words."""
 
-    def _text_query(self, groups: list[TermGroup]) -> wq.Query:
+    def _text_query(self, groups: list[TermGroup]) -> Query:
         if len(groups) > MAX_GROUPS:
-            reader = self.searcher().reader()
+            engine = self.engine()
 
             def specificity(group: TermGroup) -> float:
-                df = max(reader.doc_frequency(name, group.term) for name in ("title", "summary", "body"))
+                df = max(engine.document_frequency(name, group.term) for name in ("title", "summary", "body"))
                 return 1.0 / df if df else -1.0  # rarer is more specific; words absent from the index last
 
             ranked = sorted(groups, key=specificity, reverse=True)[:MAX_GROUPS]

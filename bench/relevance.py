@@ -575,19 +575,16 @@ class Diagnoser:
         selects citing entries only), so this builds the same text query through SearchIndex's
         own helper; if that helper changes, the question counts as not matched.
         """
-        from whoosh import query as wq
-
-        from indexer.query import understand
+        from indexer.engine import Term, all_of, any_of
+        from indexer.query import text_query, understand
 
         info = self.source_files.get(source_file)
         index = self.ours.index
         try:
-            searcher = index.searcher()
             plan = understand(question, index.thesaurus)
-            main = index._text_query(plan.groups)  # noqa: SLF001 - diagnosis only
+            main = text_query(plan.groups)
             doc_ids = [f"{info['id']}#{label}"] if info else []
-            found = searcher.search(wq.And([main, wq.Or([wq.Term("id", d) for d in doc_ids])]), limit=1)
-            return len(found) > 0
+            return len(index.engine().match(all_of([main, any_of([Term("id", d) for d in doc_ids])]))) > 0
         except Exception:  # noqa: BLE001 - a changed helper: fall back to the term analysis
             return False
 

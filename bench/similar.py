@@ -24,11 +24,10 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from whoosh import query as wq  # noqa: E402
-
 from indexer import SearchIndex, build_index  # noqa: E402
 from indexer import similar as sim  # noqa: E402
 from indexer.analyzer import query_terms  # noqa: E402
+from indexer.engine import Term, any_of  # noqa: E402
 
 CASES = Path(__file__).with_name("similar_cases.yaml")
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
@@ -104,11 +103,10 @@ def generate(cases: dict, folder: Path) -> tuple[list[dict], dict[str, dict]]:
 
 def bm25(index: SearchIndex, text: str, limit: int = K) -> list[str]:
     """Return the ids plain BM25 ranks first: an OR of every analysed word, rulings only."""
-    searcher = index.searcher()
+    engine = index.engine()
     words = query_terms(text)
-    query = wq.Or([wq.Or([wq.Term(f, w) for f in sim.TEXT_FIELDS]) for w in words])
-    results = searcher.search(query, filter=wq.And([wq.Term("type", "ruling"), wq.Term("kind", "entry")]), limit=limit)
-    return [hit["id"] for hit in results]
+    query = any_of([any_of([Term(f, w) for f in sim.TEXT_FIELDS]) for w in words])
+    return [found.get("id") for found in engine.search(query, limit=limit, within=engine.match(sim.RULINGS))]
 
 
 def ranked_similar(index: SearchIndex, text: str, limit: int = K) -> list[str]:

@@ -35,7 +35,7 @@ from functools import lru_cache
 from pathlib import Path
 from types import ModuleType
 
-from whoosh.analysis import Composable, Token
+from whoosh.analysis import Composable, StemmingAnalyzer, Token
 
 
 def _import_jieba() -> ModuleType:
@@ -436,6 +436,14 @@ def query_terms(text: str) -> list[str]:
     for word, _pos, _start, _end in segment(normalize(text), subwords=False):
         seen.setdefault(word, None)
     return list(seen)
+
+
+_ENGLISH = StemmingAnalyzer()  # the english field's analyzer (indexer/schema.py): lower case, stop words out, Porter stems
+
+
+def english_words(text: str) -> list[str]:
+    """Return the English field's words of ``text`` (apple -> appl), as the index holds them."""
+    return [token.text for token in _ENGLISH(text)]
 
 
 class ChineseAnalyzer(Composable):

@@ -735,10 +735,13 @@ def _incremental_build(plan: _UpdatePlan, loaded: LoadReport, resolver: StatuteR
 def _save_arrays(build: Path) -> None:
     """Save the per-segment arrays search reads (facet and ranking columns, field lengths), so that
     a server's first query does not compute them (about 3 s at scale b); drop those of merged segments."""
-    with whoosh_index.open_dir(str(build)).searcher() as searcher:
+    from indexer.whoosh_engine import WhooshEngine  # it opens builds with this module's functions
+
+    ix = whoosh_index.open_dir(str(build))
+    with ix.searcher() as searcher:
         save_arrays(build, searcher, dict.fromkeys(FACET_FIELDS + RANK_FIELDS), SCORED_FIELDS)
         # The facts matrix of similar's facts mode (indexer/factsim.py): built here, not by the first query.
-        save_matrix(build, searcher)
+        save_matrix(build, WhooshEngine.over(searcher, ix))
 
 
 def _merge_small_segments(build: Path) -> None:

@@ -18,7 +18,9 @@ at query time from each segment's deleted set). An incremental update adds a sma
 only that segment is read again: the big ones stay cached across commits.
 
 Query types this module does not model (phrases, for example, from ``syntax=1``) raise
-:class:`Unsupported`, and the caller asks Whoosh itself.
+:class:`indexer.engine.Unsupported`, and the caller asks Whoosh itself. This module is part of
+the engine behind :mod:`indexer.engine` (:mod:`indexer.whoosh_engine` uses it); nothing else
+calls it.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
+from indexer.engine import Unsupported
+
 TERM_CACHE_BYTES = 96 * 1024 * 1024  # posting arrays kept (ids int32 + weights float32: ~12 M postings)
 EMPTY_IDS = np.zeros(0, dtype=np.int32)
 EMPTY_SCORES = np.zeros(0, dtype=np.float64)
@@ -47,10 +51,6 @@ _LENGTH_OF_BYTE[0] = 1.0  # no length recorded: Whoosh's scorer defaults to 1 (s
 _BYTE_OF_ONE = 0
 ARRAYS_FOLDER = "arrays"
 DENSE_UNION = 20_000  # postings in a union above which it is done over a dense array of document numbers
-
-
-class Unsupported(Exception):
-    """A query this module does not evaluate; ask Whoosh."""
 
 
 class PostingArrays:
@@ -333,11 +333,11 @@ class IndexView:
         if q.fieldname not in searcher.schema:
             return EMPTY_IDS, EMPTY_SCORES
         field = searcher.schema[q.fieldname]
-        if not field.scorable:
-            raise Unsupported(f"unscorable field {q.fieldname}")
         ids, weights = self._postings(q)
         if not len(ids):
             return EMPTY_IDS, EMPTY_SCORES
+        if not field.scorable:
+            return ids, weights  # no lengths: Whoosh's BM25F scores such a field by the posting's weight (WeightScorer)
         idf = searcher.idf(q.fieldname, field.to_bytes(q.text))
         avgfl = searcher.avg_field_length(q.fieldname) or 1
         lengths = self._joined_lengths(q.fieldname)[ids]

@@ -196,10 +196,13 @@ def facts_section(markdown: str) -> str:
     return ""
 
 
-def matrix_from_searcher(searcher: Any) -> FactsMatrix | None:
-    """Return the facts matrix of the indexed rulings that have a facts section, or None if fewer than MIN_RULINGS."""
+def matrix_from_searcher(engine: Any) -> FactsMatrix | None:
+    """Return the facts matrix of the indexed rulings that have a facts section, or None if fewer than MIN_RULINGS.
+
+    ``engine``: a snapshot of the index (:class:`indexer.engine.Engine`).
+    """
     ids, facts, charges = [], [], []
-    for fields in searcher.documents(type="ruling", kind="entry"):
+    for fields in engine.documents(type="ruling", kind="entry"):
         section = facts_section(fields.get("markdown") or "")
         if section:
             ids.append(fields["id"])
@@ -208,33 +211,34 @@ def matrix_from_searcher(searcher: Any) -> FactsMatrix | None:
     return FactsMatrix.build(ids, facts, charges) if len(ids) >= MIN_RULINGS else None
 
 
-def stamp(searcher: Any) -> str:
-    """Return what identifies an index state: document count and generation."""
-    return f"{searcher.doc_count_all()}-{searcher.reader().generation()}"
+def stamp(engine: Any) -> str:
+    """Return what identifies an index state: document count (deleted ones included) and generation."""
+    state = engine.state()
+    return f"{state.max_doc}-{state.generation}"
 
 
-def save_matrix(build: Path, searcher: Any) -> None:
+def save_matrix(build: Path, engine: Any) -> None:
     """Write the facts matrix of the build (or remove a stale one), so no query pays for building it."""
     path = build / FACTS_FILE
-    matrix = matrix_from_searcher(searcher)
+    matrix = matrix_from_searcher(engine)
     if matrix is None:
         path.unlink(missing_ok=True)
         return
     w = matrix.weights
     temporary = path.with_name(f".{path.name}.tmp.npz")
-    np.savez(temporary, stamp=stamp(searcher), ids="\n".join(matrix.ids), words="\n".join(matrix.words),
+    np.savez(temporary, stamp=stamp(engine), ids="\n".join(matrix.ids), words="\n".join(matrix.words),
              data=w.data, indices=w.indices, indptr=w.indptr, shape=np.array(w.shape), df=matrix.df,
              charges="\n".join(",".join(c) for c in matrix.charges))
     os.replace(temporary, path)
 
 
-def load_matrix(build: Path, searcher: Any) -> FactsMatrix | None | bool:
+def load_matrix(build: Path, engine: Any) -> FactsMatrix | None | bool:
     """Return the saved facts matrix if it was made for this index state; False if there is none to use."""
     path = build / FACTS_FILE
     if not path.is_file():
         return False
     with np.load(path) as data:
-        if str(data["stamp"]) != stamp(searcher):
+        if str(data["stamp"]) != stamp(engine):
             return False
         words = str(data["words"]).split("\n")
         weights = sparse.csc_matrix((data["data"], data["indices"], data["indptr"]), shape=tuple(data["shape"]))

@@ -173,12 +173,12 @@ class LearnedRanker:
 
     # -- features ----------------------------------------------------------------------------------
 
-    def features(self, view: Any, terms: list[str], candidates: list[dict[str, Any]], docs: np.ndarray,
+    def features(self, engine: Any, terms: list[str], candidates: list[dict[str, Any]], docs: np.ndarray,
                  scores: np.ndarray) -> np.ndarray:
         """Return one row of FEATURES per candidate.
 
-        ``view`` is the engine's view of the index (term frequencies, lengths, document
-        frequencies); ``candidates`` carry the ranking columns (kind, type, level, article_key,
+        ``engine`` is a snapshot of the index (:class:`indexer.engine.Engine`: term frequencies,
+        lengths, document frequencies, columns); ``candidates`` carry the ranking columns (kind, type, level, article_key,
         text_hash, superseded, parent_id); ``docs`` and ``scores`` are their document numbers and
         first-stage scores, best first.
         """
@@ -193,8 +193,8 @@ class LearnedRanker:
         X[:, col["first_stage_rank_log"]] = np.log1p(np.arange(n))
         words = [t for t in dict.fromkeys(terms) if t]
         X[:, col["question_words"]] = len(words)
-        total = max(1, view.size)
-        body_len = view.lengths("body", docs).astype(np.float64)
+        total = max(1, engine.state().max_doc)
+        body_len = engine.lengths("body", docs).astype(np.float64)
         X[:, col["body_length"]] = body_len
         present = np.zeros((n, max(1, len(words))), dtype=bool)
         idf = np.zeros(max(1, len(words)))
@@ -206,7 +206,7 @@ class LearnedRanker:
 
         def frequencies(fieldname: str, term: str) -> np.ndarray:
             if (fieldname, term) not in seen:
-                seen[(fieldname, term)] = view.frequencies(fieldname, term, docs)
+                seen[(fieldname, term)] = engine.frequencies(fieldname, term, docs)
             return seen[(fieldname, term)]
 
         for j, word in enumerate(words):
@@ -214,7 +214,7 @@ class LearnedRanker:
             tf_title = frequencies("title", word)
             present[:, j] = (tf_body > 0) | (tf_title > 0)
             title_words += tf_title > 0
-            df = view.document_frequency("body", word)
+            df = engine.document_frequency("body", word, live=True)
             idf[j] = math.log(1 + (total - df + 0.5) / (df + 0.5))
             bm25 += idf[j] * tf_body * 2.2 / (tf_body + 1.2 * (0.25 + 0.75 * body_len / 60.0))
             # P(word | document): the document's own words (Dirichlet-smoothed) mixed with words
@@ -229,7 +229,7 @@ class LearnedRanker:
                     translated += t * frequencies("body", source) / np.maximum(body_len, 1.0)
             log_p += np.log(LAMBDA * translated + (1 - LAMBDA) * own)
         X[:, col["title_words"]] = title_words
-        types = view.values_at(docs, "type")
+        types = engine.columns(docs, "type")
         X[:, col["body_bm25_share"]] = bm25 / (bm25.max() or 1.0)
         if words:
             X[:, col["coverage"]] = present.mean(axis=1)

@@ -14,9 +14,10 @@ profile of what it is about:
   诈骗) count less, since facts describe conduct without naming the charge.
 
 Candidates come from one weighted OR query over the text fields (never an AND: any key term may
-match) and from the rulings that share a cited article or the cause. They are re-ranked by a
-blend of the normalised text score, statute overlap (each article weighted by its rarity, with
-partial credit for the same law) and label overlap.
+match) and from the rulings that share a cited article or the cause, both scored by the engine's
+fast path (:meth:`indexer.engine.Engine.score`, posting arrays). They are re-ranked by a blend of
+the normalised text score, statute overlap (each article weighted by its rarity, with partial
+credit for the same law) and label overlap.
 """
 
 from __future__ import annotations
@@ -33,11 +34,13 @@ from functools import lru_cache
 from html import escape
 from typing import Any
 
-from whoosh import query as wq
+import numpy as np
 
 from indexer.analyzer import normalize, read_dictionary, segment
 from indexer.build import USER_DICTIONARY
+from indexer.engine import Engine, Query, Term, Unsupported, all_of, any_of
 from indexer.factsim import facts_section
+from indexer.query import ENTRY_ONLY, RULINGS_ONLY
 from indexer.search import QueryError, SearchIndex
 from kb.citations import extract_citations
 from kb.links import citation_key
@@ -447,29 +450,26 @@ def check_limit(limit: Any) -> int:
     return limit
 
 
-def _rulings() -> wq.Query:
-    return wq.And([wq.Term("type", "ruling"), wq.Term("kind", "entry")])
+RULINGS = all_of([RULINGS_ONLY, ENTRY_ONLY])
 
 
-def _term_query(terms: list[tuple[str, float]]) -> wq.Query:
+def _term_query(terms: list[tuple[str, float]]) -> Query:
     """Return a weighted OR of every term over every text field: any of them may match."""
-    return wq.Or([wq.Or([wq.Term(name, term) for name in TEXT_FIELDS], boost=weight) for term, weight in terms])
+    return any_of([any_of([Term(name, term) for name in TEXT_FIELDS], boost=weight) for term, weight in terms])
 
 
-def _statute_weights(searcher: Any, keys: Iterable[str], total: int) -> dict[str, float]:
+def _statute_weights(engine: Engine, keys: Iterable[str], total: int) -> dict[str, float]:
     """Return each article key's weight by rarity among the indexed documents (1 + idf)."""
     weights = {}
     for key in keys:
-        df = searcher.doc_frequency("statutes", key)
+        df = engine.document_frequency("statutes", key)
         weights[key] = 1.0 + math.log((total + 1) / (df + 1))
     return weights
 
 
-def _known_causes(searcher: Any) -> list[str]:
+def _known_causes(engine: Engine) -> list[str]:
     # A field with no terms gives an empty lexicon (checked), so nothing to catch here.
-    return [value.decode() if isinstance(value, bytes) else str(value) for value in searcher.lexicon("cause")]
-
-
+    return engine.terms("cause")
 
 
 def precedent_order(hits: list[SimilarHit], today: dt.date | None = None) -> list[SimilarHit]:
@@ -539,28 +539,26 @@ def charge_model(index: SearchIndex) -> Any:
         return _facts_cache[key]
 
 
-def facts_matrix(index: SearchIndex, searcher: Any) -> Any:
+def facts_matrix(index: SearchIndex, engine: Engine) -> Any:
     """Return the BM25 facts matrix of the rulings with a facts section (saved by the build, else built once); or None."""
     from indexer.factsim import load_matrix, matrix_from_searcher, stamp
 
-    key = ("facts", str(index.build_dir), stamp(searcher))
+    key = ("facts", str(index.build_dir), stamp(engine))
     with _facts_lock:
         if key in _facts_cache:
             return _facts_cache[key]
-        matrix = load_matrix(index.build_dir, searcher) if index.build_dir else False
+        matrix = load_matrix(index.build_dir, engine) if index.build_dir else False
         if matrix is False:
-            matrix = matrix_from_searcher(searcher)
+            matrix = matrix_from_searcher(engine)
         for old in [k for k in _facts_cache if k[0] == "facts"]:
             del _facts_cache[old]
         _facts_cache[key] = matrix
         return matrix
 
 
-def _rank_by_facts(index: SearchIndex, searcher: Any, matrix: Any, text: str, profile: FactProfile,
+def _rank_by_facts(index: SearchIndex, engine: Engine, matrix: Any, text: str, profile: FactProfile,
                    limit: int, exclude: str | None = None) -> list[SimilarHit]:
     """Rank the rulings with facts by BM25 over facts + predicted-charge boost; explain each hit."""
-    import numpy as np
-
     from indexer.factsim import blend, charge_overlap
 
     model = charge_model(index)
@@ -586,8 +584,8 @@ def _rank_by_facts(index: SearchIndex, searcher: Any, matrix: Any, text: str, pr
     hits = []
     for row, terms in zip(top, reasons, strict=True):
         # By the unique id alone: adding kind=entry makes Whoosh walk that long posting list (4 ms a hit).
-        docnum = searcher.document_number(id=matrix.ids[row])
-        fields = searcher.stored_fields(docnum) if docnum is not None else {}
+        docnum = engine.find_number(id=matrix.ids[row])
+        fields = engine.stored(docnum) if docnum is not None else {}
         meta = json.loads(fields.get("meta") or "{}")
         shared = [c for c in matrix.charges[row] if c in predicted]
         hits.append(SimilarHit(
@@ -611,30 +609,30 @@ def search_similar(index: SearchIndex, *, text: str | None = None, entry_id: str
     if order not in ("similarity", "precedent"):
         raise QueryError("order must be similarity or precedent.")
     limit = check_limit(limit)
-    searcher = index.searcher()
+    engine = index.engine()
     stored = None
     if entry_id is not None:
-        stored = searcher.document(id=entry_id, kind="entry")
+        stored = engine.find(id=entry_id, kind="entry")
         if stored is None:
             raise QueryError(f"no entry '{entry_id}'.")
-    matrix = facts_matrix(index, searcher)
+    matrix = facts_matrix(index, engine)
     facts = check_text(text) if text is not None else facts_section((stored or {}).get("markdown") or "")
     if matrix is not None and facts:
         # Facts mode: the profile shows the articles cited (if any); charges and terms come from the ranking.
         statutes = text_statutes(facts) if stored is None else [k for k in (stored.get("statutes") or "").split(",") if k]
         profile = FactProfile(statutes=statutes)
-        hits = _rank_by_facts(index, searcher, matrix, facts, profile, limit if order == "similarity" else MAX_LIMIT,
+        hits = _rank_by_facts(index, engine, matrix, facts, profile, limit if order == "similarity" else MAX_LIMIT,
                               exclude=entry_id)
     else:
-        profile = _profile(index, searcher, text, stored)
-        hits = _rank(index, searcher, profile, exclude=entry_id)
+        profile = _profile(index, engine, text, stored)
+        hits = _rank(engine, profile, exclude=entry_id)
     hits = hits[:limit] if order == "similarity" else precedent_order(hits)[:limit]
     for hit in hits:
         hit.snippet = snippet(hit.snippet, hit.shared_terms)
     return SimilarResult(hits=hits, profile=profile, source="entry" if entry_id else "text", entry_id=entry_id, order=order)
 
 
-def _profile(index: SearchIndex, searcher: Any, text: str | None, stored: Any) -> FactProfile:
+def _profile(index: SearchIndex, engine: Engine, text: str | None, stored: Any) -> FactProfile:
     """Return the profile of a fact description, or of a stored entry when ``stored`` is given."""
     dictionary = legal_dictionary(index)
     if stored is not None:
@@ -644,7 +642,7 @@ def _profile(index: SearchIndex, searcher: Any, text: str | None, stored: Any) -
         return FactProfile(terms=key_terms(source, dictionary),
                            statutes=[k for k in (stored.get("statutes") or "").split(",") if k],
                            labels={label: NAMED_LABEL for label in document_labels(stored)})
-    return profile_text(check_text(text), dictionary=dictionary, known_causes=_known_causes(searcher))
+    return profile_text(check_text(text), dictionary=dictionary, known_causes=_known_causes(engine))
 
 
 def similar(index: SearchIndex, *, text: str | None = None, entry_id: str | None = None, limit: int = 30) -> list[SimilarHit]:
@@ -652,63 +650,114 @@ def similar(index: SearchIndex, *, text: str | None = None, entry_id: str | None
     return search_similar(index, text=text, entry_id=entry_id, limit=limit).hits
 
 
-def _rank(index: SearchIndex, searcher: Any, profile: FactProfile, exclude: str | None) -> list[SimilarHit]:
+def _rank(engine: Engine, profile: FactProfile, exclude: str | None) -> list[SimilarHit]:
     """Gather candidates by terms, statutes and cause; score them by the blend; return best first."""
-    rulings = _rulings()
+    candidates, matched = _candidates(engine, profile)
+    if not candidates:
+        return []
+    blend = _Blend(profile, _statute_weights(engine, profile.statutes, engine.state().doc_count),
+                   max(candidates.values()) or 1.0)
+    hits = []
+    for docnum, raw in candidates.items():
+        fields = engine.stored(docnum)
+        if fields.get("id") != exclude:
+            hits.append(blend.hit(fields, raw, matched.get(docnum, set())))
+    hits.sort(key=lambda h: (-h.score, h.id))
+    return hits
+
+
+def _candidates(engine: Engine, profile: FactProfile) -> tuple[dict[int, float], dict[int, set[str]]]:
+    """Return the candidate rulings with their text scores (0 for those found by statute or cause only), and the key terms each holds."""
+    rulings = engine.match(RULINGS)
     candidates: dict[int, float] = {}
     matched: dict[int, set[str]] = {}
     if profile.terms:
-        results = searcher.search(_term_query(profile.terms), filter=rulings, limit=POOL, terms=True)
-        for hit in results:
-            candidates[hit.docnum] = hit.score
-            matched[hit.docnum] = {t.decode() if isinstance(t, bytes) else t for f, t in hit.matched_terms() if f in TEXT_FIELDS}
-    structural = [wq.Term("statutes", key) for key in profile.statutes]
-    structural += [wq.Term("cause", name) for name in profile.causes]
+        for score, docnum in _best(engine, _term_query(profile.terms), rulings):
+            candidates[docnum] = score
+        matched = _matched_terms(engine, [term for term, _weight in profile.terms], list(candidates))
+    structural: list[Query] = [Term("statutes", key) for key in profile.statutes]
+    structural += [Term("cause", name) for name in profile.causes]
     if structural:
-        for hit in searcher.search(wq.Or(structural), filter=rulings, limit=POOL):
-            candidates.setdefault(hit.docnum, 0.0)
-    if not candidates:
-        return []
-    top_text = max(candidates.values()) or 1.0
-    statute_weights = _statute_weights(searcher, profile.statutes, searcher.doc_count())
-    statute_total = sum(statute_weights.values())
-    query_laws = {key.partition("#")[0] for key in profile.statutes}
-    label_total = sum(profile.labels.values())
-    term_weight = dict(profile.terms)
-    hits = []
-    for docnum, raw in candidates.items():
-        fields = searcher.stored_fields(docnum)
-        if fields.get("id") == exclude:
-            continue
+        for _score, docnum in _best(engine, any_of(structural), rulings):
+            candidates.setdefault(docnum, 0.0)
+    return candidates, matched
+
+
+def _best(engine: Engine, query: Query, rulings: np.ndarray) -> list[tuple[float, int]]:
+    """Return the POOL best (score, ruling) of ``query``: posting arrays, else the engine's general search."""
+    try:
+        ids, scores = engine.score(query)
+    except Unsupported:
+        return [(found.score or 0.0, found.doc) for found in engine.search(query, limit=POOL, within=rulings)]
+    keep = np.isin(ids, rulings, assume_unique=True)
+    return engine.top(ids[keep], scores[keep], POOL)
+
+
+def _matched_terms(engine: Engine, terms: list[str], docs: list[int]) -> dict[int, set[str]]:
+    """Return, per document, the terms it holds in any text field."""
+    matched: dict[int, set[str]] = {doc: set() for doc in docs}
+    if not docs:
+        return matched
+    array = np.array(docs, dtype=np.int64)
+    for term in terms:
+        present = np.zeros(len(docs), dtype=bool)
+        for name in TEXT_FIELDS:
+            present |= engine.frequencies(name, term, array) > 0
+        for i in np.flatnonzero(present).tolist():
+            matched[docs[i]].add(term)
+    return matched
+
+
+class _Blend:
+    """The blend of text, statute and label overlap that ranks similar rulings (weights above)."""
+
+    def __init__(self, profile: FactProfile, statute_weights: dict[str, float], top_text: float) -> None:
+        self.profile = profile
+        self.statute_weights = statute_weights
+        self.statute_total = sum(statute_weights.values())
+        self.query_laws = {key.partition("#")[0] for key in profile.statutes}
+        self.label_total = sum(profile.labels.values())
+        self.term_weight = dict(profile.terms)
+        self.top_text = top_text
+
+    def statute_score(self, keys: set[str], shared: list[str]) -> float:
+        """Return the share of the profile's articles the ruling cites (rarer ones weigh more; the same law counts a little)."""
+        if not self.statute_total:
+            return 0.0
+        laws = {k.partition("#")[0] for k in keys}
+        score = sum(self.statute_weights[k] for k in shared)
+        score += SAME_LAW_CREDIT * sum(w for k, w in self.statute_weights.items() if k not in keys and k.partition("#")[0] in laws)
+        return score / self.statute_total
+
+    def label_score(self, shared_labels: list[str]) -> float:
+        """Return the weight of the shared labels."""
+        # A label named outright counts fully; one only implied by the facts (盗窃 in a fencing
+        # case) cannot outweigh the terms, so the denominator is at least one named label.
+        return sum(self.profile.labels[n] for n in shared_labels) / max(NAMED_LABEL, self.label_total)
+
+    def hit(self, fields: dict[str, Any], raw: float, matched: set[str]) -> SimilarHit:
+        """Return the ruling as a hit: its blended score and why it matched."""
+        profile = self.profile
         keys = {k for k in (fields.get("statutes") or "").split(",") if k}
         shared = [k for k in profile.statutes if k in keys]
         laws = {k.partition("#")[0] for k in keys}
-        same_law = sorted((query_laws & laws) - {k.partition("#")[0] for k in shared})
-        statute_score = 0.0
-        if statute_total:
-            statute_score = sum(statute_weights[k] for k in shared)
-            statute_score += SAME_LAW_CREDIT * sum(w for k, w in statute_weights.items()
-                                                   if k not in keys and k.partition("#")[0] in laws)
-            statute_score /= statute_total
+        same_law = sorted((self.query_laws & laws) - {k.partition("#")[0] for k in shared})
+        statute_score = self.statute_score(keys, shared)
         labels = document_labels(fields) if profile.labels else set()
         shared_labels = [name for name in profile.labels if name in labels]
-        # A label named outright counts fully; one only implied by the facts (盗窃 in a fencing
-        # case) cannot outweigh the terms, so the denominator is at least one named label.
-        label_score = sum(profile.labels[n] for n in shared_labels) / max(NAMED_LABEL, label_total)
-        text_score = raw / top_text
+        label_score = self.label_score(shared_labels)
+        text_score = raw / self.top_text
         score = TEXT_WEIGHT * text_score + STATUTE_WEIGHT * statute_score + LABEL_WEIGHT * label_score
-        terms = sorted(matched.get(docnum, ()), key=lambda t: (-term_weight.get(t, 0.0), t))
+        terms = sorted(matched, key=lambda t: (-self.term_weight.get(t, 0.0), t))
         meta = json.loads(fields.get("meta") or "{}")
-        hits.append(SimilarHit(
+        return SimilarHit(
             id=fields["id"], title=fields.get("title", ""), url=entry_url(fields["id"]), score=round(score, 4),
             court=fields.get("court") or None, case_number=fields.get("case_number") or None,
             date=meta.get("decided_on"), cause=fields.get("cause") or None, procedure=fields.get("procedure") or None,
             authority=fields.get("authority") or None, treatment=fields.get("treatment") or None,
             holding=meta.get("holding"), follow=reference(fields.get("authority")),
             shared_labels=shared_labels, shared_statutes=shared, same_law=same_law,
-            shared_terms=[t for t in terms if t in term_weight][:SHOWN_TERMS],
+            shared_terms=[t for t in terms if t in self.term_weight][:SHOWN_TERMS],
             snippet=fields.get("body") or fields.get("summary") or "",
             text_score=text_score, statute_score=statute_score, label_score=label_score,
-        ))
-    hits.sort(key=lambda h: (-h.score, h.id))
-    return hits
+        )

@@ -124,7 +124,7 @@ def translation_tables(pairs: list[tuple[list[str], list[str]]]) -> tuple[dict[s
 def statute_keys(index: Any) -> dict[str, str]:
     """Return source_file -> the law's short title, for the statutes in the index."""
     out = {}
-    for fields in index.searcher().documents(kind="entry", type="statute"):
+    for fields in index.engine().documents(kind="entry", type="statute"):
         if fields.get("source_file"):
             out[fields["source_file"]] = fields.get("short_title") or fields.get("title") or ""
     return out
@@ -168,7 +168,7 @@ def labelled_candidates(index: Any, question: LabelledQuestion, ranker: LearnedR
     y = np.zeros(len(found))
     for i, candidate in enumerate(found):
         if candidate.get("kind") == "article":
-            stored = candidate.hit.fields()
+            stored = candidate.found.fields()
             if (stored.get("source_file") or "", stored.get("article") or "") in accepted:
                 y[i] = 1.0
     return X, y

@@ -353,44 +353,41 @@ PARITY_QUERIES = ["刷单 赔偿", "好评返现", "网络购物 举证", "无�
 
 @pytest.mark.parametrize("text", PARITY_QUERIES)
 def test_array_scores_and_matches_equal_whooshs(content_search, text: str) -> None:  # type: ignore[no-untyped-def]
-    from whoosh import query as wq
+    from indexer.engine import Not, Term, all_of
+    from indexer.query import text_query, understand
 
-    from indexer.query import understand
-
-    searcher = content_search.searcher()
-    view = content_search.view(searcher)
-    main = content_search._text_query(understand(text, content_search.thesaurus).groups)
-    ids, scores = view.scored(main)
-    ours = view.top(ids, scores, 100)
+    engine = content_search.engine()
+    searcher = engine.searcher  # Whoosh's own matchers, to compare the engine's posting arrays with
+    main = text_query(understand(text, content_search.thesaurus).groups)
+    ids, scores = engine.score(main)
+    ours = engine.top(ids, scores, 100)
     # Every match scored (limit=None): Whoosh's top-N search skips blocks by an estimated best
     # score, and for these query shapes it can skip documents that belong in the top N.
-    every = searcher.search(main, limit=None)
+    every = searcher.search(engine.whoosh_query(main), limit=None)
     theirs = sorted(((hit.score, hit.docnum) for hit in every), key=lambda pair: (-pair[0], pair[1]))[:100]
     assert ours, text
     assert [doc for _, doc in ours] == [doc for _, doc in theirs]
     assert [score for score, _ in ours] == pytest.approx([score for score, _ in theirs], rel=1e-12)
-    assert view.docs(main).tolist() == sorted(searcher.docs_for_query(main))
-    statutes = wq.And([wq.Term("type", "statute"), wq.Not(wq.Term("kind", "entry"))])
-    assert view.docs(statutes).tolist() == sorted(searcher.docs_for_query(statutes))
+    assert engine.match(main).tolist() == sorted(searcher.docs_for_query(engine.whoosh_query(main)))
+    statutes = all_of([Term("type", "statute"), Not(Term("kind", "entry"))])
+    assert engine.match(statutes).tolist() == sorted(searcher.docs_for_query(engine.whoosh_query(statutes)))
 
 
 def test_array_facet_counts_equal_whooshs_grouping(content_search) -> None:  # type: ignore[no-untyped-def]
     from whoosh import sorting
 
+    from indexer.query import text_query, understand
     from indexer.search import FACET_FIELDS
 
-    searcher = content_search.searcher()
-    view = content_search.view(searcher)
-    from indexer.query import understand
-
-    main = content_search._text_query(understand("合同", content_search.thesaurus).groups)
+    engine = content_search.engine()
+    main = text_query(understand("合同", content_search.thesaurus).groups)
     facets = {name: sorting.FieldFacet(name, allow_overlap=False) for name in FACET_FIELDS}
-    grouped = searcher.search(main, groupedby=facets, limit=None, scored=False)
-    docs = view.docs(main)
+    grouped = engine.searcher.search(engine.whoosh_query(main), groupedby=facets, limit=None, scored=False)
+    docs = engine.match(main)
     assert len(docs) == grouped.scored_length() > 0
     for name in FACET_FIELDS:
         expected = {value: len(ids) for value, ids in grouped.groups(name).items() if value not in (None, "")}
-        assert dict(view.counts(docs, name)) == expected, name
+        assert dict(engine.counts(docs, name)) == expected, name
 
 
 def test_arrays_follow_incremental_updates_and_deletions(built) -> None:  # type: ignore[no-untyped-def]
@@ -411,9 +408,8 @@ def test_build_saves_the_vocabulary_search_would_collect_from_the_index(content_
 
     saved = Vocabulary.load(content_search.build_dir / VOCABULARY_FILE)
     assert saved is not None
-    searcher = content_search.searcher()
     titles, tags = [], set()
-    for fields in searcher.documents(kind="entry"):
+    for fields in content_search.engine().documents(kind="entry"):
         kind = "statute" if fields.get("type") == "statute" else "entry"
         titles.append((fields.get("title", ""), kind, f"/entries/{fields['id']}"))
         tags |= {t for t in (fields.get("tags") or "").split(",") if t}

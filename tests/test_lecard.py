@@ -126,7 +126,7 @@ def test_similar_on_real_judgments_by_facts(lecard_index) -> None:  # type: igno
     common = Counter(e.charges[0] for e in entries if e.charges).most_common(1)[0][0]
     entry = next(e for e in entries if e.charges and e.charges[0] == common)
     facts = facts_section(entry.body)
-    saved = load_matrix(index.build_dir, index.searcher())  # written by the build, for this index state
+    saved = load_matrix(index.build_dir, index.engine())  # written by the build, for this index state
     assert saved and len(saved.ids) == 300
     result = search_similar(index, text=facts, limit=10)
     top = result.hits[0]
