@@ -63,19 +63,19 @@ class Prefix:
 
 
 @dataclass(frozen=True)
-class AnyOf:
+class Compound:
+    """Parts whose scores add up, times ``boost`` (AnyOf, AllOf; equal only to the same kind)."""
+
+    parts: tuple[Query, ...]
+    boost: float = 1.0
+
+
+class AnyOf(Compound):
     """Documents any part matches, scored by the sum of the matching parts' scores, times ``boost``."""
 
-    parts: tuple[Query, ...]
-    boost: float = 1.0
 
-
-@dataclass(frozen=True)
-class AllOf:
+class AllOf(Compound):
     """Documents every part matches, scored by the sum of the parts' scores, times ``boost``."""
-
-    parts: tuple[Query, ...]
-    boost: float = 1.0
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ import json
 import math
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -173,7 +174,7 @@ class LearnedRanker:
 
     # -- features ----------------------------------------------------------------------------------
 
-    def features(self, engine: Any, terms: list[str], candidates: list[dict[str, Any]], docs: np.ndarray,
+    def features(self, engine: Any, terms: list[str], candidates: Sequence[dict[str, Any]], docs: np.ndarray,
                  scores: np.ndarray) -> np.ndarray:
         """Return one row of FEATURES per candidate.
 

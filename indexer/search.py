@@ -740,12 +740,12 @@ class SearchIndex:
         prefix = short_title + "#"
         citing = all_of([Prefix("statutes", prefix), ENTRY_ONLY, Not(Term("type", "statute"))])
         by_article: dict[str, list[Hit]] = {}
-        for found in self.engine().search(citing, limit=None, order=NEWEST_FIRST):
-            fields = found.fields()
-            found = self._hit_from_fields(fields, score=0.0, snippet="")
+        for citation in self.engine().search(citing, limit=None, order=NEWEST_FIRST):
+            fields = citation.fields()
+            hit = self._hit_from_fields(fields, score=0.0, snippet="")
             for key in dict.fromkeys((fields.get("statutes") or "").split(",")):
                 if key.startswith(prefix):
-                    by_article.setdefault(key[len(prefix):], []).append(found)
+                    by_article.setdefault(key[len(prefix):], []).append(hit)
         return by_article
 
     def repealed_laws(self) -> dict[str, dict[str, str]]:

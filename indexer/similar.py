@@ -698,11 +698,11 @@ def _matched_terms(engine: Engine, terms: list[str], docs: list[int]) -> dict[in
     matched: dict[int, set[str]] = {doc: set() for doc in docs}
     if not docs:
         return matched
-    array = np.array(docs, dtype=np.int64)
+    numbers = np.array(docs, dtype=np.int64)
     for term in terms:
         present = np.zeros(len(docs), dtype=bool)
         for name in TEXT_FIELDS:
-            present |= engine.frequencies(name, term, array) > 0
+            present |= engine.frequencies(name, term, numbers) > 0
         for i in np.flatnonzero(present).tolist():
             matched[docs[i]].add(term)
     return matched
