@@ -511,9 +511,9 @@ def snippet(text: str, terms: list[str], width: int = 160) -> str:
 
 
 # Facts mode (indexer/factsim.py): rulings with a facts section (案件基本情况, as imported criminal
-# judgments have) are ranked by BM25 over their facts plus the predicted-charge boost, the weight
-# chosen on LeCaRD's dev half (bench/LECARD.md). A ruling scoring below FACTS_CUTOFF of the best
-# one is not offered as similar.
+# judgments have) are ranked by BM25 over their facts (the conduct view, plus the all-words view at
+# factsim.WORDS_WEIGHT) plus the predicted-charge boost, the weights chosen on LeCaRD's dev half
+# (bench/LECARD.md). A ruling scoring below FACTS_CUTOFF of the best one is not offered as similar.
 CHARGE_WEIGHT = 0.5
 FACTS_CUTOFF = 0.2
 CHARGE_MODEL_FILE = "charges.npz"
@@ -566,9 +566,9 @@ def _rank_by_facts(index: SearchIndex, searcher: Any, matrix: Any, text: str, pr
     model = charge_model(index)
     predicted = model.predict(text) if model is not None else {}
     vector = matrix.query_vector(text)  # segmented once, used for scores, terms and reasons
-    bm = matrix.vector_scores(*vector)
+    bm, words = matrix.text_scores(text, vector)  # the conduct view and the all-words view (scoring only)
     overlap = charge_overlap(predicted, matrix)
-    scores = blend(bm, overlap, CHARGE_WEIGHT if predicted else 0.0)
+    scores = blend(bm, overlap, CHARGE_WEIGHT if predicted else 0.0, words)
     if not len(scores) or scores.max() <= 0:
         return []
     if exclude is not None and exclude in matrix.ids:
