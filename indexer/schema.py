@@ -227,7 +227,7 @@ FIELDS: tuple[IndexField, ...] = (
                article=lambda e, a, s: f"{e.short_title or e.title}#{a.label}", rank=True),
     IndexField("text_hash", column, "Same article text (a restatement or another version) has the same hash.",
                entry=None, article=lambda e, a, s: text_hash(a), rank=True),
-    IndexField("superseded", column, "'yes' on older versions of a statute.",
+    IndexField("superseded", column, "Statutes: an older version, which a newer version replaces (stored as 'yes').",
                entry=lambda e, s: "yes" if e.id in s.superseded else "", article=SAME,
                shown=lambda s, m: bool(s.get("superseded")), schema={"type": "boolean"}, rank=True),
     IndexField("date", day, "The date that places the entry in time: decided, issued or version date (YYYY-MM-DD, or YYYY-MM, YYYY).",
