@@ -54,13 +54,15 @@ ANSWER_CARD: dict[str, Any] = {
     },
 }
 
-LEAD: dict[str, Any] = {
-    "type": "object",
-    "nullable": True,
-    "description": "On page 1 by relevance, when an article leads and no guide answers: the article.",
-    "required": ["title", "url", "article"],
-    "properties": {"title": {"type": "string"}, "url": {"type": "string"}, "article": {"type": "string"}},
-}
+
+
+def link_object(description: str, *names: str) -> dict[str, Any]:
+    """Return the schema of a link that may be null: an object of the strings ``names``, all required."""
+    return {"type": "object", "nullable": True, "description": description, "required": list(names),
+            "properties": {name: {"type": "string"} for name in names}}
+
+
+LEAD = link_object("On page 1 by relevance, when an article leads and no guide answers: the article.", "title", "url", "article")
 
 FACET_COUNT: dict[str, Any] = {
     "type": "object",
@@ -124,13 +126,8 @@ ENTRY: dict[str, Any] = {
     },
 }
 
-ENTRY_LINK: dict[str, Any] = {
-    "type": "object",
-    "nullable": True,
-    "description": "The previous or next entry of the same type (newest first, undated last, then by id); null at either end.",
-    "required": ["id", "title", "url"],
-    "properties": {"id": {"type": "string"}, "title": {"type": "string"}, "url": {"type": "string"}},
-}
+ENTRY_LINK = link_object("The previous or next entry of the same type (newest first, undated last, then by id); null at either end.",
+                         "id", "title", "url")
 
 HEALTH: dict[str, Any] = {
     "type": "object",
