@@ -28,7 +28,7 @@ import re
 import threading
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from functools import lru_cache
 from html import escape
 from typing import Any
@@ -38,11 +38,11 @@ from whoosh import query as wq
 from indexer.analyzer import normalize, read_dictionary, segment
 from indexer.build import USER_DICTIONARY
 from indexer.factsim import facts_section
+from indexer.hits import Hit
 from indexer.search import QueryError, SearchIndex
 from kb.citations import extract_citations
 from kb.links import citation_key
-from kb.precedent import CONSULT, is_recent, reference, tier_name, tier_rank
-from kb.render import entry_url
+from kb.precedent import is_recent, tier_rank
 
 MIN_TEXT = 20
 MAX_TEXT = 20_000
@@ -240,43 +240,21 @@ class FactProfile:
 
 
 @dataclass
-class SimilarHit:
-    """One similar ruling and why it matched."""
+class SimilarHit(Hit):
+    """One similar ruling (a hit) and why it matched."""
 
-    id: str
-    title: str
-    url: str
-    score: float
-    court: str | None = None
-    case_number: str | None = None
-    date: str | None = None
-    cause: str | None = None
-    procedure: str | None = None
-    authority: str | None = None
-    treatment: str | None = None
-    holding: str | None = None
-    follow: str = CONSULT
     shared_labels: list[str] = field(default_factory=list)
     shared_statutes: list[str] = field(default_factory=list)
     same_law: list[str] = field(default_factory=list)
     shared_terms: list[str] = field(default_factory=list)
-    snippet: str = ""
     text_score: float = 0.0
     statute_score: float = 0.0
     label_score: float = 0.0
 
-    @property
-    def tier(self) -> str:
-        """Return the authority tier, 其他 when the entry names none."""
-        return tier_name(self.authority)
-
     def to_dict(self) -> dict[str, Any]:
-        """Return the hit as JSON-ready values: the ruling, then the explanation."""
-        data = {k: v for k, v in asdict(self).items() if v not in (None, "", [])}
-        for name in ("shared_labels", "shared_statutes", "same_law", "shared_terms", "snippet",
-                     "text_score", "statute_score", "label_score"):
-            data.pop(name, None)
-        data["tier"] = self.tier
+        """Return the hit as JSON-ready values: the ruling, then the explanation (with the snippet)."""
+        data = super().to_dict()
+        data.pop("snippet", None)
         data["explanation"] = {
             "causes": [x for x in self.shared_labels if not x.endswith("罪")],
             "charges": [x for x in self.shared_labels if x.endswith("罪")],
@@ -588,14 +566,9 @@ def _rank_by_facts(index: SearchIndex, searcher: Any, matrix: Any, text: str, pr
         # By the unique id alone: adding kind=entry makes Whoosh walk that long posting list (4 ms a hit).
         docnum = searcher.document_number(id=matrix.ids[row])
         fields = searcher.stored_fields(docnum) if docnum is not None else {}
-        meta = json.loads(fields.get("meta") or "{}")
         shared = [c for c in matrix.charges[row] if c in predicted]
-        hits.append(SimilarHit(
-            id=matrix.ids[row], title=fields.get("title", ""), url=entry_url(matrix.ids[row]), score=round(float(scores[row]), 4),
-            court=fields.get("court") or None, case_number=fields.get("case_number") or None,
-            date=meta.get("decided_on"), cause=fields.get("cause") or None, procedure=fields.get("procedure") or None,
-            authority=fields.get("authority") or None, treatment=fields.get("treatment") or None,
-            holding=meta.get("holding"), follow=reference(fields.get("authority")),
+        hits.append(SimilarHit.from_stored(
+            {"id": matrix.ids[row], **fields}, score=round(float(scores[row]), 4),
             shared_labels=shared, shared_terms=terms,
             snippet=facts_section(fields.get("markdown") or "")[:SNIPPET_SOURCE],
             text_score=float(bm[row]) / top_text, label_score=float(overlap[row]),
@@ -698,13 +671,8 @@ def _rank(index: SearchIndex, searcher: Any, profile: FactProfile, exclude: str 
         text_score = raw / top_text
         score = TEXT_WEIGHT * text_score + STATUTE_WEIGHT * statute_score + LABEL_WEIGHT * label_score
         terms = sorted(matched.get(docnum, ()), key=lambda t: (-term_weight.get(t, 0.0), t))
-        meta = json.loads(fields.get("meta") or "{}")
-        hits.append(SimilarHit(
-            id=fields["id"], title=fields.get("title", ""), url=entry_url(fields["id"]), score=round(score, 4),
-            court=fields.get("court") or None, case_number=fields.get("case_number") or None,
-            date=meta.get("decided_on"), cause=fields.get("cause") or None, procedure=fields.get("procedure") or None,
-            authority=fields.get("authority") or None, treatment=fields.get("treatment") or None,
-            holding=meta.get("holding"), follow=reference(fields.get("authority")),
+        hits.append(SimilarHit.from_stored(
+            fields, score=round(score, 4),
             shared_labels=shared_labels, shared_statutes=shared, same_law=same_law,
             shared_terms=[t for t in terms if t in term_weight][:SHOWN_TERMS],
             snippet=fields.get("body") or fields.get("summary") or "",
