@@ -71,3 +71,13 @@ def test_the_all_words_view_scores_names_and_places_but_never_explains_by_them()
     for row in (0, 1):
         reasons = matrix.contributions(query, row, min_df=1)
         assert reasons and not {"长沙市", "天心区", "长沙", "天心"} & set(reasons)
+
+
+def test_query_words_count_by_their_square_root_in_the_conduct_view_only() -> None:
+    facts = [DRUNK.format(n=80 + i) for i in range(3)] + [THEFT.format(n=i + 1) for i in range(3)]
+    matrix = FactsMatrix.build([str(i) for i in range(6)], facts, words_view=True)
+    assert matrix.words_view is not None
+    once, four = matrix.query_vector("酒后驾驶。"), matrix.query_vector("酒后驾驶。" * 4)
+    assert once[0].tolist() == four[0].tolist() and four[1].tolist() == [2.0] * len(once[0])
+    assert matrix.words_view.query_vector("酒后驾驶。" * 4)[1].max() == 4.0
+    assert np.allclose(matrix.scores("酒后驾驶。" * 4), 2 * matrix.scores("酒后驾驶。"))
