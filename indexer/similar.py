@@ -29,7 +29,7 @@ import re
 import threading
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from functools import lru_cache
 from html import escape
 from typing import Any
@@ -40,12 +40,12 @@ from indexer.analyzer import normalize, read_dictionary, segment
 from indexer.build import USER_DICTIONARY
 from indexer.engine import Engine, Query, Term, Unsupported, all_of, any_of
 from indexer.factsim import facts_section
+from indexer.hits import Hit
 from indexer.query import ENTRY_ONLY, RULINGS_ONLY
 from indexer.search import QueryError, SearchIndex
 from kb.citations import extract_citations
 from kb.links import citation_key
-from kb.precedent import CONSULT, is_recent, reference, tier_name, tier_rank
-from kb.render import entry_url
+from kb.precedent import is_recent, tier_rank
 
 MIN_TEXT = 20
 MAX_TEXT = 20_000
@@ -243,43 +243,21 @@ class FactProfile:
 
 
 @dataclass
-class SimilarHit:
-    """One similar ruling and why it matched."""
+class SimilarHit(Hit):
+    """One similar ruling (a hit) and why it matched."""
 
-    id: str
-    title: str
-    url: str
-    score: float
-    court: str | None = None
-    case_number: str | None = None
-    date: str | None = None
-    cause: str | None = None
-    procedure: str | None = None
-    authority: str | None = None
-    treatment: str | None = None
-    holding: str | None = None
-    follow: str = CONSULT
     shared_labels: list[str] = field(default_factory=list)
     shared_statutes: list[str] = field(default_factory=list)
     same_law: list[str] = field(default_factory=list)
     shared_terms: list[str] = field(default_factory=list)
-    snippet: str = ""
     text_score: float = 0.0
     statute_score: float = 0.0
     label_score: float = 0.0
 
-    @property
-    def tier(self) -> str:
-        """Return the authority tier, 其他 when the entry names none."""
-        return tier_name(self.authority)
-
     def to_dict(self) -> dict[str, Any]:
-        """Return the hit as JSON-ready values: the ruling, then the explanation."""
-        data = {k: v for k, v in asdict(self).items() if v not in (None, "", [])}
-        for name in ("shared_labels", "shared_statutes", "same_law", "shared_terms", "snippet",
-                     "text_score", "statute_score", "label_score"):
-            data.pop(name, None)
-        data["tier"] = self.tier
+        """Return the hit as JSON-ready values: the ruling, then the explanation (with the snippet)."""
+        data = super().to_dict()
+        data.pop("snippet", None)
         data["explanation"] = {
             "causes": [x for x in self.shared_labels if not x.endswith("罪")],
             "charges": [x for x in self.shared_labels if x.endswith("罪")],
@@ -511,9 +489,9 @@ def snippet(text: str, terms: list[str], width: int = 160) -> str:
 
 
 # Facts mode (indexer/factsim.py): rulings with a facts section (案件基本情况, as imported criminal
-# judgments have) are ranked by BM25 over their facts plus the predicted-charge boost, the weight
-# chosen on LeCaRD's dev half (bench/LECARD.md). A ruling scoring below FACTS_CUTOFF of the best
-# one is not offered as similar.
+# judgments have) are ranked by BM25 over their facts (the conduct view, plus the all-words view at
+# factsim.WORDS_WEIGHT) plus the predicted-charge boost, the weights chosen on LeCaRD's dev half
+# (bench/LECARD.md). A ruling scoring below FACTS_CUTOFF of the best one is not offered as similar.
 CHARGE_WEIGHT = 0.5
 FACTS_CUTOFF = 0.2
 CHARGE_MODEL_FILE = "charges.npz"
@@ -564,9 +542,9 @@ def _rank_by_facts(index: SearchIndex, engine: Engine, matrix: Any, text: str, p
     model = charge_model(index)
     predicted = model.predict(text) if model is not None else {}
     vector = matrix.query_vector(text)  # segmented once, used for scores, terms and reasons
-    bm = matrix.vector_scores(*vector)
+    bm, words = matrix.text_scores(text, vector)  # the conduct view and the all-words view (scoring only)
     overlap = charge_overlap(predicted, matrix)
-    scores = blend(bm, overlap, CHARGE_WEIGHT if predicted else 0.0)
+    scores = blend(bm, overlap, CHARGE_WEIGHT if predicted else 0.0, words)
     if not len(scores) or scores.max() <= 0:
         return []
     if exclude is not None and exclude in matrix.ids:
@@ -586,14 +564,9 @@ def _rank_by_facts(index: SearchIndex, engine: Engine, matrix: Any, text: str, p
         # By the unique id alone: adding kind=entry makes Whoosh walk that long posting list (4 ms a hit).
         docnum = engine.find_number(id=matrix.ids[row])
         fields = engine.stored(docnum) if docnum is not None else {}
-        meta = json.loads(fields.get("meta") or "{}")
         shared = [c for c in matrix.charges[row] if c in predicted]
-        hits.append(SimilarHit(
-            id=matrix.ids[row], title=fields.get("title", ""), url=entry_url(matrix.ids[row]), score=round(float(scores[row]), 4),
-            court=fields.get("court") or None, case_number=fields.get("case_number") or None,
-            date=meta.get("decided_on"), cause=fields.get("cause") or None, procedure=fields.get("procedure") or None,
-            authority=fields.get("authority") or None, treatment=fields.get("treatment") or None,
-            holding=meta.get("holding"), follow=reference(fields.get("authority")),
+        hits.append(SimilarHit.from_stored(
+            {"id": matrix.ids[row], **fields}, score=round(float(scores[row]), 4),
             shared_labels=shared, shared_terms=terms,
             snippet=facts_section(fields.get("markdown") or "")[:SNIPPET_SOURCE],
             text_score=float(bm[row]) / top_text, label_score=float(overlap[row]),
@@ -749,13 +722,8 @@ class _Blend:
         text_score = raw / self.top_text
         score = TEXT_WEIGHT * text_score + STATUTE_WEIGHT * statute_score + LABEL_WEIGHT * label_score
         terms = sorted(matched, key=lambda t: (-self.term_weight.get(t, 0.0), t))
-        meta = json.loads(fields.get("meta") or "{}")
-        return SimilarHit(
-            id=fields["id"], title=fields.get("title", ""), url=entry_url(fields["id"]), score=round(score, 4),
-            court=fields.get("court") or None, case_number=fields.get("case_number") or None,
-            date=meta.get("decided_on"), cause=fields.get("cause") or None, procedure=fields.get("procedure") or None,
-            authority=fields.get("authority") or None, treatment=fields.get("treatment") or None,
-            holding=meta.get("holding"), follow=reference(fields.get("authority")),
+        return SimilarHit.from_stored(
+            fields, score=round(score, 4),
             shared_labels=shared_labels, shared_statutes=shared, same_law=same_law,
             shared_terms=[t for t in terms if t in self.term_weight][:SHOWN_TERMS],
             snippet=fields.get("body") or fields.get("summary") or "",

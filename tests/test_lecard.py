@@ -128,6 +128,7 @@ def test_similar_on_real_judgments_by_facts(lecard_index) -> None:  # type: igno
     facts = facts_section(entry.body)
     saved = load_matrix(index.build_dir, index.engine())  # written by the build, for this index state
     assert saved and len(saved.ids) == 300
+    assert saved.words_view is not None and saved.words_view.ids == saved.ids  # the all-words view is saved too
     result = search_similar(index, text=facts, limit=10)
     top = result.hits[0]
     assert top.id == entry.id  # its own facts find it first

@@ -9,6 +9,7 @@ from flask import Blueprint, Response, abort, current_app, redirect, render_temp
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from indexer import schema
 from indexer.search import rfc3339
 from webapp import search_index
 from webapp.entries import entry_view
@@ -16,10 +17,7 @@ from webapp.params import search_params
 
 bp = Blueprint("pages", __name__)
 
-FACET_LABELS = {
-    "type": _l("类型"), "court": _l("法院"), "court_level": _l("法院层级"), "cause": _l("案由"), "year": _l("裁判年份"), "procedure": _l("程序"),
-    "authority": _l("权威层级"), "level": _l("效力层级"),
-}
+FILTER_LABELS = {name: _l(label) for name, label in schema.FILTER_LABELS.items()}  # every filter's, facets first (indexer/schema.py)
 TYPE_LABELS = {"ruling": _l("裁判"), "guideline": _l("指引"), "statute": _l("法条")}
 
 
@@ -54,7 +52,7 @@ def search():  # type: ignore[no-untyped-def]
             # A case number goes straight to its ruling (?list=1 shows the result list instead).
             return redirect(result.redirect)
     return render_template("search.html", result=result, answer=result.answer if result else None, args=args, page_url=page_url,
-                           facet_labels=FACET_LABELS, type_labels=TYPE_LABELS)
+                           facet_labels=FILTER_LABELS, type_labels=TYPE_LABELS)
 
 
 CSV_COLUMNS = ("rank", "id", "type", "title", "url", "case_number", "court", "date", "cause", "procedure", "authority",

@@ -22,6 +22,8 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import BadRequest
 
 from indexer import QueryError, SearchIndex
+from indexer.hits import hit_properties
+from indexer.schema import FILTER_FIELDS
 from indexer.similar import (
     MAX_LIMIT,
     MAX_TEXT,
@@ -46,7 +48,21 @@ MAX_NOTE = 4000
 MAX_SEARCHES = 100
 MAX_FIELD = 1000
 BEIJING = dt.timezone(dt.timedelta(hours=8), "UTC+8")
-FILTER_NAMES = ("type", "court", "cause", "year", "procedure", "authority", "level", "tags", "statute", "kind", "sort")
+FILTER_NAMES = (*FILTER_FIELDS, "sort")  # what a recorded search keeps: the filters of /api/search and the order
+
+# For webapp.openapi.SCHEMAS: a similar ruling is a hit (its snippet moved into the explanation) and why it matched.
+TEXTS: dict[str, Any] = {"type": "array", "items": {"type": "string"}}
+SIMILAR_HIT: dict[str, Any] = {
+    "type": "object",
+    "required": ["id", "type", "title", "url", "score", "follow", "tier", "explanation"],
+    "properties": {**{k: v for k, v in hit_properties().items() if k != "snippet"}, "explanation": {
+        "type": "object",
+        "description": "Why it matched: the causes, charges and cited articles it shares with the facts, the same laws, the shared terms.",
+        "properties": {"causes": TEXTS, "charges": TEXTS, "statutes": TEXTS, "same_law": TEXTS, "terms": TEXTS,
+                       "snippet": {"type": "string", "description": "HTML: the passage holding the most shared terms, in <mark>."},
+                       "scores": {"type": "object", "additionalProperties": {"type": "number"}}},
+    }},
+}
 
 # For webapp.openapi.PATHS["/api/similar"] (the lead's file): the POST operation.
 SIMILAR_OPENAPI: dict[str, Any] = {
@@ -64,7 +80,9 @@ SIMILAR_OPENAPI: dict[str, Any] = {
             },
         }}}},
         "responses": {
-            "200": {"description": "OK", "content": {"application/json": {"schema": {"type": "object", "required": ["ok", "results"]}}}},
+            "200": {"description": "OK", "content": {"application/json": {"schema": {
+                "type": "object", "required": ["ok", "results"],
+                "properties": {"results": {"type": "array", "items": {"$ref": "#/components/schemas/SimilarHit"}}}}}}},
             "400": {"description": "Not JSON, text too short or long, limit out of range, both or neither of text and id.",
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
             "404": {"description": "No entry has this id.",
@@ -276,9 +294,9 @@ def _search_text(s: Mapping[str, Any], quote: Callable[[str], str] = lambda text
 
 
 def _filters_text(filters: Mapping[str, str]) -> str:
-    from webapp.pages import FACET_LABELS
+    from webapp.pages import FILTER_LABELS
 
-    labels = dict(FACET_LABELS, tags=_("标签"), statute=_("法条"), kind=_("文档"), sort=_("排序"))
+    labels = dict(FILTER_LABELS, sort=_("排序"))
     return "；".join(f"{labels.get(k, k)}={v}" for k, v in filters.items())
 
 
