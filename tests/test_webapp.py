@@ -106,7 +106,11 @@ def test_backlinks_and_cited_by(client) -> None:  # type: ignore[no-untyped-def]
 def test_alias_redirects_with_301(client) -> None:  # type: ignore[no-untyped-def]
     response = client.get("/entries/old-name")
     assert response.status_code == 301 and response.headers["Location"].endswith("/entries/renamed")
-    assert client.get("/api/entries/old-name").status_code == 301
+    response = client.get("/api/entries/old-name")
+    assert response.status_code == 301 and response.headers["Location"].endswith("/api/entries/renamed")
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]  # a redirect is an answer like any other
+    assert client.get("/api/entries/nope").get_json() == {"ok": False, "error": "no entry 'nope'.", "errors": ["no entry 'nope'."],
+                                                          "status": 404}
 
 
 @pytest.mark.parametrize("path", ["/entries/nope", "/entries/../../etc/passwd", "/entries/%2e%2e%2fsetup.cfg", "/api/entries/..%2F..%2Fetc%2Fpasswd"])
