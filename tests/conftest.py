@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import CHROMIUM_ARGS, CONTENT, Figures, chromium_path, run_kb, serving, write_tree
+from tests.support import CHROMIUM_ARGS, CONTENT, Figures, chromium_path, new_page, run_kb, serving, write_tree
 
 
 @pytest.fixture
@@ -91,3 +91,11 @@ def browser() -> Iterator[object]:
         browser = p.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def page(browser) -> Iterator[object]:  # type: ignore[no-untyped-def]
+    """Return a page of a fresh Chinese-locale context that accepts downloads; page.errors lists its script errors."""
+    context, page = new_page(browser, timeout=20_000, accept_downloads=True)
+    yield page
+    context.close()

@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from tests.support import PAYLOADS, build_tree, entry_text, new_page, serving
+from tests.support import PAYLOADS, build_tree, entry_text, serving
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def page(browser) -> Iterator[object]:  # type: ignore[no-untyped-def]
-    context, page = new_page(browser)
-    yield page
-    context.close()
 
 
 def test_search_facet_and_open_entry(page, live_server: str) -> None:  # type: ignore[no-untyped-def]

@@ -3,24 +3,16 @@ similar rulings, add two to the report, export it, print it to PDF and read the 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.support import new_page, pdf_text
+from tests.support import pdf_text
 
 pytestmark = pytest.mark.browser
 ART_8_SECTIONS = ["一、检索主体", "二、检索时间", "三、检索平台", "四、检索方法", "五、检索结果", "六、类案裁判要点",
                   "七、待决案件争议焦点", "八、类案运用情况"]
-
-
-@pytest.fixture
-def page(browser) -> Iterator[object]:  # type: ignore[no-untyped-def]
-    context, page = new_page(browser, timeout=15_000, accept_downloads=True)
-    yield page
-    context.close()
 
 
 def test_search_filter_similar_report_pdf(page, live_server: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
