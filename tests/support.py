@@ -89,6 +89,21 @@ def build_tree(base: Path, files: dict[str, str | bytes]) -> Path:
     return base / "ix"
 
 
+def every_bad_file_tree(base: Path, good: dict[str, str | bytes]) -> Path:
+    """Write base/content: the ``good`` files among every file of the bad corpus (tests/corpus/bad), a
+    50 MB entry (huge.md) and a link (link_outside.md) to base/outside.md; return base/content."""
+    root = write_tree(base / "content", good)
+    for path in BAD.iterdir():
+        (root / path.name).write_bytes(path.read_bytes())
+    with (root / "huge.md").open("wb") as handle:
+        handle.write(entry_text(title="五十兆").encode())
+        handle.write(b"x" * (50 * 1024 * 1024))
+    outside = base / "outside.md"
+    outside.write_text(entry_text(title="外面的文件"), encoding="utf-8")
+    os.symlink(outside, root / "link_outside.md")
+    return root
+
+
 # A small fixed corpus: three rulings, a guideline and a statute of two articles.
 SMALL_TREE = {
     "rulings/shuadan.md": entry_text(

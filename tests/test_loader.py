@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 from kb.loader import load_all, load_entry, parse_entry
 from kb.problems import summarize
-from tests.support import BAD, EXPECTED, entry_text, write_tree
+from tests.support import BAD, EXPECTED, entry_text, every_bad_file_tree, write_tree
 
 
 def test_every_bad_file_has_an_expectation() -> None:
@@ -70,19 +69,8 @@ def test_partial_dates_are_kept_as_written() -> None:
 
 def test_load_all_mixes_bad_and_good(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A tree of every bad file plus good entries: every good entry loads, every bad file is reported."""
-    root = tmp_path / "content"
-    root.mkdir()
-    for path in BAD.iterdir():
-        (root / path.name).write_bytes(path.read_bytes())
-    for n in range(5):
-        (root / f"good-{n}.md").write_text(entry_text(title=f"好条目{n}"), encoding="utf-8")
-    big = root / "huge.md"
-    with big.open("wb") as handle:
-        handle.write(entry_text(title="五十兆").encode())
-        handle.write(b"x" * (50 * 1024 * 1024))
+    root = every_bad_file_tree(tmp_path, {f"good-{n}.md": entry_text(title=f"好条目{n}") for n in range(5)})
     outside = tmp_path / "outside.md"
-    outside.write_text(entry_text(title="外面的文件"), encoding="utf-8")
-    os.symlink(outside, root / "link_outside.md")
     monkeypatch.chdir(tmp_path)
     report = load_all(root)
     ids = {e.id for e in report.entries}

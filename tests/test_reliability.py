@@ -27,6 +27,7 @@ from tests.support import (
     ROOT,
     Figures,
     entry_text,
+    every_bad_file_tree,
     free_port,
     get_json,
     good_entries,
@@ -50,16 +51,9 @@ def sort_key(line: str) -> tuple[str, int, str, str]:
 def test_kb_index_over_a_tree_of_every_bad_file(tmp_path: Path, figures: Figures, monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
                                                 runner) -> None:
     """Every bad file of tests/corpus/bad/, a 50 MB file and a link out of content/, among good entries."""
-    root = write_tree(tmp_path / "content", good_entries())
+    root = every_bad_file_tree(tmp_path, good_entries())
     bad_names = sorted(p.name for p in BAD.iterdir())
-    for name in bad_names:
-        (root / name).write_bytes((BAD / name).read_bytes())
-    with (root / "huge.md").open("wb") as handle:
-        handle.write(entry_text(title="五十兆").encode())
-        handle.write(b"x" * (50 * 1024 * 1024))
     outside = tmp_path / "outside.md"
-    outside.write_text(entry_text(title="外面的文件"), encoding="utf-8")
-    os.symlink(outside, root / "link_outside.md")
 
     monkeypatch.chdir(tmp_path)
     result = runner("index", "--content", "content", "--index", "ix")
