@@ -27,6 +27,7 @@ from whoosh.analysis import StemmingAnalyzer
 
 from indexer.analyzer import ChineseAnalyzer
 from kb.entry import Article, Entry
+from kb.fields import ENTRY_TYPES
 from kb.links import StatuteResolver, citation_keys, wiki_links
 from kb.render import plain_text
 
@@ -179,7 +180,7 @@ def _comma_list(name: str) -> ShownValue:
     return lambda stored, meta: [t for t in (stored.get(name) or "").split(",") if t]
 
 
-TYPES = {"type": "string", "enum": ["ruling", "guideline", "statute"]}
+TYPES = {"type": "string", "enum": list(ENTRY_TYPES)}
 KINDS = {"type": "string", "enum": ["entry", "article"]}
 TEXTS = {"type": "array", "items": {"type": "string"}}
 

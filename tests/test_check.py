@@ -5,7 +5,9 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from tests.conftest import KB, ROOT, entry_text
+import pytest
+
+from tests.support import CHILD_ENV, KB_SCRIPT, ROOT, entry_text
 
 DATA = {
     "_data/causes.yaml": "causes:\n  合同纠纷: {}\n  网络服务合同纠纷: {parent: 合同纠纷}\n  网络购物合同纠纷: {parent: 合同纠纷}\n",
@@ -13,24 +15,31 @@ DATA = {
 }
 
 
-def run_check(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*KB, "check", *args, str(root)], capture_output=True, text=True, cwd=root.parent)
+@pytest.fixture
+def run_check(runner, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """Return a function that runs `kb check ARGS ROOT` in-process from ROOT's parent, as an editor does."""
+
+    def run(root: Path, *args: str):  # type: ignore[no-untyped-def]
+        monkeypatch.chdir(root.parent)
+        return runner("check", *args, str(root))
+
+    return run
 
 
-def test_clean_tree_exits_0(content_dir) -> None:  # type: ignore[no-untyped-def]
+def test_clean_tree_exits_0(content_dir, run_check) -> None:  # type: ignore[no-untyped-def]
     root = content_dir({**DATA, "rulings/a.md": entry_text(court="北京互联网法院", cause="网络服务合同纠纷")})
     result = run_check(root)
-    assert (result.returncode, result.stdout) == (0, "Checked 1 entries: no problems.\n")
+    assert (result.exit_code, result.stdout) == (0, "Checked 1 entries: no problems.\n")
 
 
-def test_broken_link_unknown_cause_duplicate_case_number(content_dir) -> None:  # type: ignore[no-untyped-def]
+def test_broken_link_unknown_cause_duplicate_case_number(content_dir, run_check) -> None:  # type: ignore[no-untyped-def]
     root = content_dir({
         **DATA,
         "rulings/a.md": entry_text(title="甲案", case_number="（2019）京0491民初2547号", cause="网络服务合同纠份", body="见[[b-ruling]]和[[nope]]。"),
         "rulings/b-ruling.md": entry_text(title="乙案", case_number="(2019)京0491民初2547号", court="北京互联网法庭", related=["a", "ghost"]),
     })
     result = run_check(root)
-    assert result.returncode == 1
+    assert result.exit_code == 1
     assert result.stdout.splitlines() == [
         "content/rulings/a.md:5: cause: '网络服务合同纠份' is not in content/_data/causes.yaml. Did you mean '网络服务合同纠纷'?",
         "content/rulings/a.md:7: link: [[nope]] names no entry. Check the entry id (the file name without .md, or its 'id:').",
@@ -41,14 +50,14 @@ def test_broken_link_unknown_cause_duplicate_case_number(content_dir) -> None:  
     ]
 
 
-def test_citation_that_does_not_resolve_and_alias_collision(content_dir) -> None:  # type: ignore[no-untyped-def]
+def test_citation_that_does_not_resolve_and_alias_collision(content_dir, run_check) -> None:  # type: ignore[no-untyped-def]
     root = content_dir({
         "statutes/law.md": entry_text(type_="statute", title="示例法", short_title="示例法", body="第一条 内容。"),
         "guidelines/g.md": entry_text(type_="guideline", title="指引", statutes=["《示例法》第一条", "《示例法》第九条"], aliases=["law"],
                                       body="依《未导入法》第三条。"),
     })
     result = run_check(root)
-    assert result.returncode == 1
+    assert result.exit_code == 1
     assert result.stdout.splitlines() == [
         "content/guidelines/g.md:4: statutes: citation 《示例法》第九条 does not resolve. Check the article number; the imported statute has no 第九条.",
         "content/guidelines/g.md:7: aliases: 'law' is the id of content/statutes/law.md. Remove the alias; an alias must not shadow an existing entry.",
@@ -57,45 +66,62 @@ def test_citation_that_does_not_resolve_and_alias_collision(content_dir) -> None
     ]
 
 
-def test_strict_and_usage_errors(content_dir) -> None:  # type: ignore[no-untyped-def]
+def test_strict_and_usage_errors(content_dir, run_check, runner) -> None:  # type: ignore[no-untyped-def]
     root = content_dir({"rulings/a.md": entry_text()})
     strict = run_check(root, "--strict")
-    assert strict.returncode == 1 and "summary: missing required field." in strict.stdout
-    usage = subprocess.run([*KB, "check", "--nope"], capture_output=True, text=True, cwd=ROOT)
-    assert usage.returncode == 2
-    missing = subprocess.run([*KB, "check", "/no/such/folder"], capture_output=True, text=True, cwd=ROOT)
-    assert missing.returncode == 2 and "no such file or folder" in missing.stderr
+    assert strict.exit_code == 1 and "summary: missing required field." in strict.stdout
+    usage = runner("check", "--nope")
+    assert usage.exit_code == 2
+    missing = runner("check", "/no/such/folder")
+    assert missing.exit_code == 2 and "no such file or folder" in missing.stderr
 
 
-def test_kb_new_writes_a_template_that_checks_clean(tmp_path: Path) -> None:
+@pytest.mark.skipif(not KB_SCRIPT.exists(), reason="needs the kb script of an installed virtualenv")
+def test_the_installed_kb_script_exits_0_1_or_2(content_dir) -> None:  # type: ignore[no-untyped-def]
+    """The console script that pip writes, as a real process: its exit status is what make and pre-commit read."""
+    root = content_dir({"rulings/a.md": entry_text()})
+
+    def kb(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(KB_SCRIPT), *args], capture_output=True, text=True, cwd=root.parent, env=CHILD_ENV, timeout=120)
+
+    clean = kb("check", "content")
+    assert (clean.returncode, clean.stdout) == (0, "Checked 1 entries: no problems.\n")
+    strict = kb("check", "--strict", "content")
+    assert strict.returncode == 1 and strict.stdout.splitlines()[-1] == "Checked 1 entries: 2 problems in 1 file."
+    usage = kb("check", "--nope")
+    assert usage.returncode == 2 and "Error: No such option '--nope'." in usage.stderr
+
+
+def test_kb_new_writes_a_template_that_checks_clean(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, runner) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(tmp_path)
     for kind in ("ruling", "guideline", "statute"):
-        result = subprocess.run([*KB, "new", kind, f"新{kind}条目", "--content", "content"], capture_output=True, text=True, cwd=tmp_path)
-        assert result.returncode == 0, result.stderr
+        result = runner("new", kind, f"新{kind}条目", "--content", "content")
+        assert result.exit_code == 0, result.stderr
     made = sorted(p.relative_to(tmp_path).as_posix() for p in (tmp_path / "content").rglob("*.md"))
     assert made == ["content/guidelines/新guideline条目.md", "content/rulings/新ruling条目.md", "content/statutes/新statute条目.md"]
     text = (tmp_path / made[1]).read_text(encoding="utf-8")
     assert "# case_number:  案号, e.g. （2019）京0491民初2547号 (optional)" in text
-    check = subprocess.run([*KB, "check", "content"], capture_output=True, text=True, cwd=tmp_path)
-    assert check.returncode == 0, check.stdout
-    again = subprocess.run([*KB, "new", "ruling", "新ruling条目", "--content", "content"], capture_output=True, text=True, cwd=tmp_path)
-    assert again.returncode == 1 and "already exists" in again.stderr
-    by_number = subprocess.run([*KB, "new", "ruling", "某案", "--case-number", "(2021)京0491民初1号", "--content", "content"],
-                               capture_output=True, text=True, cwd=tmp_path)
+    check = runner("check", "content")
+    assert check.exit_code == 0, check.stdout
+    again = runner("new", "ruling", "新ruling条目", "--content", "content")
+    assert again.exit_code == 1 and "already exists" in again.stderr
+    by_number = runner("new", "ruling", "某案", "--case-number", "(2021)京0491民初1号", "--content", "content")
     assert by_number.stdout.strip() == "content/rulings/2021-jing0491-minchu-1.md"
 
 
-def test_changed_files_are_checked_within_their_content_tree(content_dir) -> None:  # type: ignore[no-untyped-def]
+def test_changed_files_are_checked_within_their_content_tree(content_dir, monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+                                                             runner) -> None:
     """What the pre-commit hook runs: only the named files are reported, but their links resolve."""
     root = content_dir({
         "statutes/law.md": entry_text(type_="statute", title="示例法", short_title="示例法", body="第一条 内容。"),
         "rulings/good.md": entry_text(title="好", statutes=["《示例法》第一条"], related=["other"], summary="摘要", sources=["https://example.org"]),
         "rulings/other.md": entry_text(title="别的", decided_on="2021-13-01"),
     })
-    good = subprocess.run([*KB, "check", "--strict", "--content", "content", "content/rulings/good.md"],
-                          capture_output=True, text=True, cwd=root.parent)
-    assert (good.returncode, good.stdout) == (0, "Checked 1 entries: no problems.\n")
-    other = subprocess.run([*KB, "check", "--content", "content", "content/rulings/other.md"], capture_output=True, text=True, cwd=root.parent)
-    assert other.returncode == 1
+    monkeypatch.chdir(root.parent)
+    good = runner("check", "--strict", "--content", "content", "content/rulings/good.md")
+    assert (good.exit_code, good.stdout) == (0, "Checked 1 entries: no problems.\n")
+    other = runner("check", "--content", "content", "content/rulings/other.md")
+    assert other.exit_code == 1
     assert other.stdout.splitlines()[0] == "content/rulings/other.md:4: decided_on: '2021-13-01' is not a date. Use YYYY-MM-DD, e.g. 2021-03-01."
 
 

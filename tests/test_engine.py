@@ -12,8 +12,7 @@ import pytest
 
 from indexer.engine import Engine, Order, Term, Unsupported, all_of
 from indexer.whoosh_engine import WhooshEngine
-from tests.conftest import entry_text
-from tests.test_similar import FACTS
+from tests.support import SMALL_TREE, entry_text
 
 
 def public_methods(cls: type) -> dict[str, inspect.Signature]:
@@ -30,8 +29,10 @@ def test_the_whoosh_engine_offers_every_call_of_the_interface_with_its_signature
         assert [p.kind for p in offered[name].parameters.values()] == [p.kind for p in signature.parameters.values()], name
 
 
-SIMILAR_TEXTS = [FACTS, "平台未成年人打赏主播，家长请求退还充值款", "刷单炒信 虚假交易 不正当竞争 赔偿损失",
-                 "电子证据 区块链 存证 著作权 侵权 时间戳"]
+SIMILAR_TEXTS = [
+    "2022年3月，原告在被告经营的网店购买枸杞，商品页面有上千条好评。收货后发现质量与图片不符，包裹内附卡片写明五星好评"
+    "并晒图即可返现五元。原告认为商家以返现换取好评、虚构商品评价，构成欺诈，依据《消费者权益保护法》第五十五条请求三倍赔偿。",
+    "平台未成年人打赏主播，家长请求退还充值款", "刷单炒信 虚假交易 不正当竞争 赔偿损失", "电子证据 区块链 存证 著作权 侵权 时间戳"]
 
 
 @pytest.mark.parametrize("text", SIMILAR_TEXTS)
@@ -94,9 +95,8 @@ def test_columns_read_dates_and_ids(content_search) -> None:  # type: ignore[no-
 
 def test_the_state_follows_commits_and_the_fast_path_says_what_it_cannot_do(content_dir, tmp_path) -> None:  # type: ignore[no-untyped-def]
     from indexer import SearchIndex, build_index
-    from tests.test_index import CORPUS
 
-    root, index_dir = content_dir(CORPUS), tmp_path / "index"
+    root, index_dir = content_dir(SMALL_TREE), tmp_path / "index"
     build_index([root], index_dir, clean=True)
     index = SearchIndex(index_dir)
     before = index.engine().state()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.support import ROOT
 
 # The engine on Whoosh: reading (whoosh_engine, docsets), writing (build, whoosh_fixes), and what
 # Whoosh pickles into the index or reads from its schema (schema, analyzer). See docs/engine.md.

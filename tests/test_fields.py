@@ -19,7 +19,7 @@ import yaml
 
 from indexer import schema
 from indexer.hits import HIT_VALUES
-from tests.conftest import ROOT, entry_text, write_tree
+from tests.support import ROOT, build_tree, entry_text, write_tree
 
 STATUTE_BODY = "## 第一章 总则\n\n第一条 网络平台经营者应当保护用户的个人信息，不得泄露。\n\n第二条 {}"
 # Every field has a value on some document: a ruling with every ruling field, a typical case like
@@ -53,12 +53,7 @@ ABSENT = {"year": "1901"}  # a value no document has, per filter (default below)
 
 @pytest.fixture(scope="module")
 def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from indexer import build_index
-
-    root = tmp_path_factory.mktemp("fields")
-    report = build_index([write_tree(root / "content", TREE)], root / "index", clean=True)
-    assert report.problems == [], "\n".join(map(str, report.problems))
-    return root / "index"
+    return build_tree(tmp_path_factory.mktemp("fields"), TREE)
 
 
 @pytest.fixture(scope="module")

@@ -6,13 +6,12 @@ import os
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from kb.cli import main
 from kb.importers.lecard import charges_in, convert_judgment, decided_on, iter_judgments
 from kb.loader import load_all
+from tests.support import ROOT, run_kb
 
-CORPUS = Path(os.environ.get("KB_LECARD") or Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "lecard-judgments")
+CORPUS = Path(os.environ.get("KB_LECARD") or ROOT.parent / "shared" / "corpus" / "lecard-judgments")
 needs_corpus = pytest.mark.skipif(not (CORPUS / "judgments.tar.xz").is_file(),
                                   reason=f"lecard-judgments corpus not found at {CORPUS} (set KB_LECARD)")
 
@@ -69,9 +68,9 @@ def test_sections_and_full_text(judgments: dict[str, dict]) -> None:
 
 
 @needs_corpus
-def test_import_command_writes_entries_that_load(tmp_path: Path) -> None:
+def test_import_command_writes_entries_that_load(tmp_path: Path, runner) -> None:  # type: ignore[no-untyped-def]
     only = [arg for doc_id in EXPECTED for arg in ("--only", doc_id)]
-    result = CliRunner().invoke(main, ["import", "lecard", str(CORPUS), str(tmp_path), *only])
+    result = runner("import", "lecard", str(CORPUS), str(tmp_path), *only)
     assert result.exit_code == 0, result.output
     assert result.output.startswith(f"Converted {len(EXPECTED)} judgments, rejected 0")
     report = load_all([tmp_path])
@@ -107,7 +106,7 @@ def lecard_index(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-u
     index_dir = root / "index"
     build_index([content], index_dir)
     model = index_dir / "charges.npz"
-    result = CliRunner().invoke(main, ["train", "charges", "--content", str(content), "--out", str(model)])
+    result = run_kb("train", "charges", "--content", str(content), "--out", str(model))
     assert result.exit_code == 0, result.output
     return SearchIndex(index_dir), content
 

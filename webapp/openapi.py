@@ -14,7 +14,7 @@ from typing import Any
 from flask import Blueprint, jsonify
 
 from indexer.hits import REQUIRED, hit_properties
-from indexer.schema import FILTERS
+from indexer.schema import FILTERS, TYPES
 from indexer.search import MAX_PAGE, MAX_PER_PAGE, MAX_QUERY_CHARS, SORTS
 from kb import __version__
 from webapp.report import SIMILAR_HIT, SIMILAR_OPENAPI
@@ -107,7 +107,7 @@ ENTRY: dict[str, Any] = {
             "required": ["id", "type", "title", "url", "meta", "html"],
             "properties": {
                 "id": {"type": "string"},
-                "type": {"type": "string", "enum": ["ruling", "guideline", "statute"]},
+                "type": TYPES,
                 "title": {"type": "string"},
                 "url": {"type": "string"},
                 "meta": {"type": "object", "description": "The entry's front matter, converted."},

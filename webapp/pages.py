@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from indexer import schema
 from indexer.search import rfc3339
 from webapp import search_index
-from webapp.entries import entry_view
+from webapp.entries import find_entry
 from webapp.params import search_params
 
 bp = Blueprint("pages", __name__)
@@ -112,15 +112,9 @@ def favicon():  # type: ignore[no-untyped-def]
 @bp.get("/entries/<path:entry_id>")
 def entry(entry_id: str):  # type: ignore[no-untyped-def]
     """Show one entry; an old id listed in ``aliases`` redirects with 301."""
-    index = search_index(current_app)
-    view = entry_view(index, entry_id)
-    if view is None:
-        target = index.find_alias(entry_id)
-        if target:
-            return redirect(url_for("pages.entry", entry_id=target), code=301)
-        # gettext, not lazy_gettext: a lazy string counts as safe markup in templates, and the
-        # id is the visitor's text (a 404 page must not reflect HTML).
-        abort(404, description=_("没有这个条目：%(id)s", id=entry_id))
+    # gettext, not lazy_gettext: a lazy string counts as safe markup in templates, and the
+    # id is the visitor's text (a 404 page must not reflect HTML).
+    view = find_entry(entry_id, "pages.entry", _("没有这个条目：%(id)s", id=entry_id))
     return render_template("entry.html", entry=view, type_labels=TYPE_LABELS)
 
 
