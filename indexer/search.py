@@ -210,7 +210,6 @@ def rfc3339(value: str | None) -> str:
     return parsed.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-
 @dataclass
 class Run:
     """One run of a query: the ranked candidates grouped with their copies, and what was found."""
