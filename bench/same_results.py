@@ -98,7 +98,7 @@ def timing(limit: int | None = None) -> int:
     index = open_index()
     questions = load_questions(QUESTIONS)[:limit]
     searches = [lambda q=q: index.search(q.text, per_page=DEEP) for q in questions]
-    texts = ["".join(q.text for q in questions[i:i + 4]) for i in range(0, 320, 4)]  # 80 paragraphs of four questions
+    texts = ["".join(q.text for q in questions[i:i + 4]) for i in range(0, min(320, len(questions) - 3), 4)]  # 80 paragraphs of four
     entries = load_all(CONTENT).entries
     bodies = [e.body[:3000] for e in entries if str(getattr(e.type, "value", e.type)) == "ruling" and len(e.body) >= 20]
     similar = ([lambda t=t: search_similar(index, text=t) for t in texts + bodies]
