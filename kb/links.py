@@ -150,10 +150,12 @@ def check_links(entries: list[Entry], content_dirs: Iterable[Path] = ()) -> list
     ids = {e.id: e for e in entries}
     problems: list[Problem] = []
     owner_of_alias: dict[str, Entry] = {}
-    case_numbers: dict[str, Entry] = {}
+    case_numbers: dict[str, list[Entry]] = defaultdict(list)
     for entry in entries:
         for citation, line in cited(entry):
-            if resolver.resolve(citation, entry.date) or resolver.is_repealed(citation):
+            # A corpus copy's citations are the court's words: linked where they resolve, but a
+            # misspelt title or a document the statute corpus lacks is nothing an editor can fix.
+            if entry.is_corpus_copy or resolver.resolve(citation, entry.date) or resolver.is_repealed(citation):
                 continue
             if resolver.versions(citation.law):
                 hint = f"Check the article number; the imported statute has no {citation.label}."
@@ -184,14 +186,27 @@ def check_links(entries: list[Entry], content_dirs: Iterable[Path] = ()) -> list
             else:
                 owner_of_alias[alias] = entry
         if entry.case_number:
-            first = case_numbers.get(entry.case_number)
+            first = next((e for e in case_numbers[entry.case_number] if same_ruling(e, entry)), None)
             if first is not None:
                 problems.append(Problem(entry.path, entry.line_of("case_number"), "case_number",
                                         f"{entry.case_number} is also the case number of {first.path}.",
                                         "One ruling, one entry: merge them, or correct the number."))
-            else:
-                case_numbers[entry.case_number] = entry
+            case_numbers[entry.case_number].append(entry)
     return problems
+
+
+def same_ruling(first: Entry, second: Entry) -> bool:
+    """Return True if two entries with one case number stand for one ruling.
+
+    Not when both name their courts and the courts differ: a number before 2016 abbreviates its
+    court locally, so （2015）上刑初字第53号 is a number of 上街区 (Henan) and of 上犹县 (Jiangxi).
+    Nor when both are copies of different files of a corpus: courts sometimes issue two
+    documents under one number (co-defendants judged apart), and a corpus may hold one judgment
+    twice; the corpus is the source, so no editor can merge them.
+    """
+    if first.court and second.court and first.court != second.court:
+        return False
+    return not (first.is_corpus_copy and second.is_corpus_copy and first.sources != second.sources)
 
 
 def _suggest(name: str, ids: dict[str, Entry]) -> str:

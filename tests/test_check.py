@@ -175,3 +175,35 @@ def test_judicial_interpretations_resolve_however_judgments_title_them(content_d
     assert resolve(cpl, "2021-06-01") == resolve(cpl) == "cpl-2021#第一百五十五条"
     assert resolve("《关于审理某类案件的规定》第一条") is None
     assert resolve("《最高人民检察院关于审理某类案件的规定》第一条") == "spp#第一条"
+
+
+def corpus_ruling(title: str, case_number: str, court: str, source: str, statutes: list[str]) -> str:
+    """Return a ruling entry as `kb import lecard` writes one: a copy of a corpus file."""
+    fields = {"statutes": statutes} if statutes else {}
+    return entry_text(title=title, case_number=case_number, court=court, sources=[f"'corpus file: lecard-judgments/{source}'"],
+                      body="## 全文\n\n本院认为……依照《最高人民法院关于适用财产刑若干问题的规定》第二条，判决如下：", **fields)
+
+
+def test_corpus_copies_are_not_held_to_what_only_an_editor_can_fix(content_dir, run_check) -> None:  # type: ignore[no-untyped-def]
+    """A court's own citations and numbers are not problems of its imported copy; an editor's are."""
+    root = content_dir({
+        # The same legacy number in two courts: two rulings.
+        "rulings/a.md": entry_text(title="甲案", case_number="（2015）上刑初字第53号", court="河南省郑州市上街区人民法院"),
+        "rulings/b.md": entry_text(title="乙案", case_number="（2015）上刑初字第53号", court="江西省上犹县人民法院"),
+        # Two documents of one case in the corpus; a document the statute corpus lacks (its title there is misspelt).
+        "rulings/c.md": corpus_ruling("丙案", "（2017）沪0106刑初1374号", "上海市静安区人民法院", "42841.json",
+                                      ["《最高人民法院关于适用财产刑若干问题的规定》第二条"]),
+        "rulings/d.md": corpus_ruling("丙案", "（2017）沪0106刑初1374号", "上海市静安区人民法院", "42842.json", []),
+        # An editor's copy of the same ruling is still one ruling too many, and its citation must resolve.
+        "rulings/e.md": entry_text(title="丙案", case_number="（2017）沪0106刑初1374号", court="上海市静安区人民法院",
+                                   statutes=["《最高人民法院关于适用财产刑若干问题的规定》第二条"]),
+    })
+    result = run_check(root)
+    assert result.stdout.splitlines() == [
+        "content/rulings/e.md:4: case_number: （2017）沪0106刑初1374号 is also the case number of content/rulings/c.md. "
+        "One ruling, one entry: merge them, or correct the number.",
+        "content/rulings/e.md:6: statutes: citation 《最高人民法院关于适用财产刑若干问题的规定》第二条 does not resolve. "
+        "Import the statute: kb import lawrefbook ../shared/corpus/lawrefbook-laws content/statutes --only 最高人民法院关于适用财产刑若干问题的规定",
+        "Checked 5 entries: 2 problems in 1 file.",
+    ]
+    assert result.exit_code == 1

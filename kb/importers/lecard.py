@@ -22,6 +22,7 @@ import yaml
 
 from kb.casenumber import find_case_numbers
 from kb.citations import chinese_to_int, extract_citations
+from kb.entry import CORPUS_FILE
 from kb.problems import Problem
 
 CORPUS_NAME = "lecard-judgments"
@@ -193,7 +194,7 @@ def convert_judgment(doc_id: str, judgment: dict) -> ConvertedRuling:
     statutes = statutes_of(judgment.get("cpfxgc") or "")
     if statutes:
         meta["statutes"] = statutes
-    meta["sources"] = [f"corpus file: {CORPUS_NAME}/{ARCHIVE}#judgments/{doc_id}.json"]
+    meta["sources"] = [f"{CORPUS_FILE} {CORPUS_NAME}/{ARCHIVE}#judgments/{doc_id}.json"]
     meta["status"] = "published"
     sections = [("案件基本情况", judgment.get("ajjbqk")), ("裁判分析过程", judgment.get("cpfxgc")),
                 ("判决结果", judgment.get("pjjg")), ("全文", full)]
