@@ -204,8 +204,12 @@ def convert_judgment(doc_id: str, judgment: dict) -> ConvertedRuling:
     return ConvertedRuling(entry_id, f"{entry_id}.md", f"---\n{front}---\n\n{body}\n", meta)
 
 
-def import_judgments(src: Path, dest: Path, only: set[str] | None = None, limit: int | None = None) -> ImportReport:
-    """Convert the judgments of ``src`` (the corpus folder or its ``judgments.tar.xz``) into ``dest/<id>.md``."""
+def import_judgments(src: Path, dest: Path, only: set[str] | None = None, limit: int | None = None,
+                     charges: set[str] | None = None) -> ImportReport:
+    """Convert the judgments of ``src`` (the corpus folder or its ``judgments.tar.xz``) into ``dest/<id>.md``.
+
+    ``charges`` keeps the judgments that convict of one of them (as ``charges_of`` reads them).
+    """
     started = time.perf_counter()
     src, dest = Path(src), Path(dest)
     archive = src / ARCHIVE if src.is_dir() else src
@@ -213,6 +217,8 @@ def import_judgments(src: Path, dest: Path, only: set[str] | None = None, limit:
     problems: list[Problem] = []
     dest.mkdir(parents=True, exist_ok=True)
     for doc_id, judgment in iter_judgments(archive, only, limit):
+        if charges is not None and not charges.intersection(charges_of(judgment)):
+            continue
         if not (judgment.get("qw") or "").strip():
             problems.append(Problem(f"{ARCHIVE}#judgments/{doc_id}.json", 1, "qw", "the full text is empty.",
                                     "Skipped: a ruling entry needs its text."))
