@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 
 from kb.casenumber import PROVINCES
 from kb.loader import load_all
-from tests.conftest import serving
+from tests.support import serving
 
 pytestmark = pytest.mark.browser
 CHARGE = "危险驾驶罪"
@@ -28,18 +28,6 @@ NOT_PLACES = {"小区", "社区", "城区", "辖区", "市区", "景区"}
 def judge_server(judgments_index: Path) -> Iterator[str]:
     with serving(judgments_index) as base:
         yield base
-
-
-@pytest.fixture
-def page(browser) -> Iterator[object]:  # type: ignore[no-untyped-def]
-    context = browser.new_context(locale="zh-CN", accept_downloads=True)
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.errors = errors
-    yield page
-    context.close()
 
 
 @pytest.fixture(scope="module")

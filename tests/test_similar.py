@@ -7,7 +7,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from indexer import QueryError
-from indexer.similar import detect_labels, is_key_term, key_terms, precedent_order, search_similar, similar, snippet, text_statutes
+from indexer.similar import (
+    detect_labels,
+    is_key_term,
+    key_terms,
+    precedent_order,
+    search_similar,
+    similar,
+    snippet,
+    text_statutes,
+)
 
 # About 400 characters of facts, in a judge's words, not copied from the entry.
 FACTS = (
