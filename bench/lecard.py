@@ -309,6 +309,8 @@ all-words view. Reference: facts + stop list + boost 0.5 = full@10 0.626, full@3
 | classifier probabilities of query and judgment, dot product added at 0.25 (no all-words view) | 0.641 | 0.621 | 0.895 |
 | the same dot product at 0.25 on top of the all-words view 0.5 (needs every judgment classified at build time; +0.006, not worth it) | 0.654 | 0.645 | 0.894 |
 | reasoning BM25 (本院认为 …) added at 0.1 / 0.5 | 0.602 / 0.492 | 0.598 / 0.499 | 0.888 / 0.874 |
+| all-words view over the whole judgment (qw) instead of the facts, at 0.75 / 1.0 (square-rooted conduct counts, boost 0.5; facts view: 0.649 / 0.638 / 0.902) | 0.647 / 0.651 | 0.630 / 0.631 | 0.896 / 0.892 |
+| all-words views over the facts (0.75) and over the whole judgment (0.25 / 0.5) | 0.653 / 0.658 | 0.640 / 0.642 | 0.902 / 0.894 |
 | learned ranker (LightGBM lambdarank, 11 features, 7-fold CV over the 42 queries, 3 seeds), trained on the full collection / the pools | 0.601 / 0.449 | 0.598 / 0.459 | 0.882 / 0.887 |
 """
 

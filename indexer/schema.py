@@ -237,7 +237,8 @@ FIELDS: tuple[IndexField, ...] = (
                entry=lambda e, s: s.updated, shown=True),
     # Ruling details.
     IndexField("case_number", exact, "案号, e.g. （2019）京0491民初2547号.", shown=True),
-    IndexField("charges", listed, "罪名 of a criminal judgment (similar rulings' charge signal).", entry=lambda e, s: ",".join(e.charges)),
+    IndexField("charges", listed, "罪名 of a criminal judgment (similar rulings' charge signal).", entry=lambda e, s: ",".join(e.charges),
+               shown=_comma_list("charges"), schema=TEXTS),
     IndexField("treatment", exact, "overturned or superseded, when a later decision displaced the ruling.", shown=True),
     # Links between entries.
     IndexField("links_to", listed, "Ids the entry names by [[links]] and related.",

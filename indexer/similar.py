@@ -68,7 +68,10 @@ IMPLIED_MAX = 0.8
 
 # Words every judgment uses whatever it is about: they say nothing about the facts.
 # fmt: off
-BOILERPLATE = frozenset(["被告人", "被告", "原告", "上诉人", "被上诉人", "原审", "申请人", "被申请人", "第三人", "当事人", "委托", "代理人", "诉讼代理人", "辩护人", "法定代表人", "法院", "本院", "人民法院", "审理", "查明", "经审理查明", "审理查明", "认为", "本院认为", "判决", "判决如下", "裁定", "裁定如下", "判令", "宣判", "审判", "诉讼", "诉称", "辩称", "起诉", "起诉书", "诉讼请求", "请求", "事实", "理由", "证据", "证实", "证明", "供述", "证言", "笔录", "陈述", "意见", "质证", "采信", "认定", "予以", "公诉机关", "检察院", "人民检察院", "指控", "公诉", "出庭", "支持", "依法", "依照", "根据", "规定", "法律", "条", "款", "项", "之", "规定", "相关", "有关", "案件", "本案", "该案", "上述", "前述", "所述", "以上", "以下", "其中", "期间", "时许", "左右", "之后", "之前", "其后", "随后", "当日", "次日", "当天", "同日", "某日", "民事", "刑事", "行政", "一审", "二审", "再审", "终审", "案号", "案由", "纠纷", "案", "号", "元", "人民币", "万元", "余元", "年", "月", "日", "时", "分", "许", "等", "其", "该", "此", "称", "系", "后", "前", "经", "并", "及", "将", "向", "与", "以", "于", "从", "由", "为", "对于", "关于", "以及", "或者", "并且", "而且", "均", "即", "亦", "已", "已经", "未", "无", "有", "不", "上", "下", "中", "被害人", "犯罪", "涉嫌", "罪", "有期徒刑", "拘役", "管制", "罚金", "缓刑", "刑期", "羁押", "逮捕", "拘留", "取保候审", "归案", "到案", "坦白", "自首", "如实", "认罪", "认罚"])
+BOILERPLATE = frozenset(["被告人", "被告", "原告", "上诉人", "被上诉人", "原审", "申请人", "被申请人", "第三人", "当事人", "委托", "代理人", "诉讼代理人", "辩护人", "法定代表人", "法院", "本院", "人民法院", "审理", "查明", "经审理查明", "审理查明", "认为", "本院认为", "判决", "判决如下", "裁定", "裁定如下", "判令", "宣判", "审判", "诉讼", "诉称", "辩称", "起诉", "起诉书", "诉讼请求", "请求", "事实", "理由", "证据", "证实", "证明", "供述", "证言", "笔录", "陈述", "意见", "质证", "采信", "认定", "予以", "公诉机关", "检察院", "人民检察院", "指控", "公诉", "出庭", "支持", "依法", "依照", "根据", "规定", "法律", "条", "款", "项", "之", "规定", "相关", "有关", "案件", "本案", "该案", "上述", "前述", "所述", "以上", "以下", "其中", "期间", "时许", "左右", "之后", "之前", "其后", "随后", "当日", "次日", "当天", "同日", "某日", "民事", "刑事", "行政", "一审", "二审", "再审", "终审", "案号", "案由", "纠纷", "案", "号", "元", "人民币", "万元", "余元", "年", "月", "日", "时", "分", "许", "等", "其", "该", "此", "称", "系", "后", "前", "经", "并", "及", "将", "向", "与", "以", "于", "从", "由", "为", "对于", "关于", "以及", "或者", "并且", "而且", "均", "即", "亦", "已", "已经", "未", "无", "有", "不", "上", "下", "中", "被害人", "犯罪", "涉嫌", "罪", "有期徒刑", "拘役", "管制", "罚金", "缓刑", "刑期", "羁押", "逮捕", "拘留", "取保候审", "归案", "到案", "坦白", "自首", "如实", "认罪", "认罚",
+                          # the sentencing and plea words of criminal judgments, and places named by pointing
+                          "判处", "处罚", "处罚金", "量刑", "情节", "具有", "罪名", "机关", "过程", "异议", "开庭", "开庭审理", "自愿", "建议", "具结", "具结书", "签字",
+                          "本市", "本区", "本县", "本省", "该市", "该区", "该县", "我市", "当地", "附近"])
 # Common charges (罪名) of the Criminal Law, as the SPC names them. "name: core|core" lists the
 # words that imply the charge in a description of conduct; by default the name without 罪.
 CHARGES = """
@@ -186,6 +189,7 @@ _NAME = re.compile(r"某")
 # Article numbers (第五十五) and institutions (北京互联网法院, 某某派出所) say nothing about the facts.
 _NOT_FACT = re.compile(r"^第[0-9零〇一二两三四五六七八九十百千]+|(?:法院|检察院|公安局|派出所|分局)$")
 _CJK_OR_ALPHA = re.compile(r"[\u4e00-\u9fffa-z]")
+_NUMERAL_QUANTITY = re.compile(r"^[零〇一二两三四五六七八九十百千万余]+[个日月年次名天时分元倍件辆台周岁]*$")
 
 
 @dataclass(frozen=True)
@@ -322,8 +326,12 @@ def legal_dictionary(index: SearchIndex) -> frozenset[str]:
 
 
 def is_key_term(word: str) -> bool:
-    """Return True for words that can carry meaning: not boilerplate, names, numbers or single characters."""
-    if len(word) < 2 or word in BOILERPLATE or _NAME.search(word) or _NOT_FACT.search(word):
+    """Return True for words that can carry meaning: not boilerplate, names, numbers or single characters.
+
+    Similar rulings are explained by key terms only: a one-character province name (浙 of a plate
+    浙A8XXXX) or a quantity (十五日, 二个月: the sentence, not the conduct) is never a reason.
+    """
+    if len(word) < 2 or word in BOILERPLATE or _NAME.search(word) or _NOT_FACT.search(word) or _NUMERAL_QUANTITY.match(word):
         return False
     if not _CJK_OR_ALPHA.search(word):
         return False
@@ -535,8 +543,12 @@ def facts_matrix(index: SearchIndex, engine: Engine) -> Any:
 
 
 def _rank_by_facts(index: SearchIndex, engine: Engine, matrix: Any, text: str, profile: FactProfile,
-                   limit: int, exclude: str | None = None) -> list[SimilarHit]:
-    """Rank the rulings with facts by BM25 over facts + predicted-charge boost; explain each hit."""
+                   limit: int, exclude: str | None = None, charges: Iterable[str] = ()) -> list[SimilarHit]:
+    """Rank the rulings with facts by BM25 over facts + predicted-charge boost; explain each hit.
+
+    ``charges`` are the charges of the ruling asked about (similar to an entry): a hit judged for
+    one of them names it as shared, whether or not the classifier predicted it.
+    """
     from indexer.factsim import blend, charge_overlap
 
     model = charge_model(index)
@@ -556,15 +568,16 @@ def _rank_by_facts(index: SearchIndex, engine: Engine, matrix: Any, text: str, p
     top_text = float(bm.max()) or 1.0
     for name, p in predicted.items():
         profile.labels.setdefault(name, round(p, 3))
-    profile.terms = matrix.vector_terms(*vector, top=MAX_TERMS)
+    profile.terms = [(t, w) for t, w in matrix.vector_terms(*vector, top=2 * MAX_TERMS) if is_key_term(t)][:MAX_TERMS]
     top = [int(row) for row in top if scores[row] > 0 and scores[row] >= FACTS_CUTOFF * best]
-    reasons = matrix.batch_contributions(*vector, top, top=SHOWN_TERMS)
+    reasons = [[t for t in terms if is_key_term(t)][:SHOWN_TERMS] for terms in matrix.batch_contributions(*vector, top, top=3 * SHOWN_TERMS)]
+    known = set(charges)
     hits = []
     for row, terms in zip(top, reasons, strict=True):
         # By the unique id alone: adding kind=entry makes Whoosh walk that long posting list (4 ms a hit).
         docnum = engine.find_number(id=matrix.ids[row])
         fields = engine.stored(docnum) if docnum is not None else {}
-        shared = [c for c in matrix.charges[row] if c in predicted]
+        shared = [c for c in matrix.charges[row] if c in predicted or c in known]
         hits.append(SimilarHit.from_stored(
             {"id": matrix.ids[row], **fields}, score=round(float(scores[row]), 4),
             shared_labels=shared, shared_terms=terms,
@@ -595,7 +608,7 @@ def search_similar(index: SearchIndex, *, text: str | None = None, entry_id: str
         statutes = text_statutes(facts) if stored is None else [k for k in (stored.get("statutes") or "").split(",") if k]
         profile = FactProfile(statutes=statutes)
         hits = _rank_by_facts(index, engine, matrix, facts, profile, limit if order == "similarity" else MAX_LIMIT,
-                              exclude=entry_id)
+                              exclude=entry_id, charges=[c for c in ((stored or {}).get("charges") or "").split(",") if c])
     else:
         profile = _profile(index, engine, text, stored)
         hits = _rank(engine, profile, exclude=entry_id)

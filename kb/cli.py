@@ -301,11 +301,12 @@ def import_lawrefbook(src: Path, dest: Path, only: tuple[str, ...]) -> None:
 @click.argument("dest", type=click.Path(path_type=Path, file_okay=False))
 @click.option("--only", multiple=True, help="Judgment id to import (repeatable). Default: all.")
 @click.option("--limit", type=int, default=None, help="Import only the first N judgments of the archive (fixtures, CI).")
-def import_lecard(src: Path, dest: Path, only: tuple[str, ...], limit: int | None) -> None:
+@click.option("--charge", "charges", multiple=True, help="Import only the judgments that convict of this charge, e.g. 危险驾驶罪 (repeatable).")
+def import_lecard(src: Path, dest: Path, only: tuple[str, ...], limit: int | None, charges: tuple[str, ...]) -> None:
     """Convert LeCaRD judgments (SRC: the corpus folder or its judgments.tar.xz) into ruling entries under DEST."""
     from kb.importers.lecard import import_judgments
 
-    report = import_judgments(src, dest, only=set(only) or None, limit=limit)
+    report = import_judgments(src, dest, only=set(only) or None, limit=limit, charges=set(charges) or None)
     for problem in report.problems:
         click.echo(str(problem))
     click.echo(f"Converted {len(report.converted)} judgments, rejected {len(report.problems)}, in {report.seconds:.1f} s.")

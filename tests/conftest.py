@@ -10,7 +10,18 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import CHROMIUM_ARGS, CONTENT, Figures, chromium_path, new_page, run_kb, serving, write_tree
+from tests.support import (
+    CHROMIUM_ARGS,
+    CONTENT,
+    JUDGE_CHARGES,
+    LECARD,
+    Figures,
+    chromium_path,
+    new_page,
+    run_kb,
+    serving,
+    write_tree,
+)
 
 
 @pytest.fixture
@@ -30,6 +41,30 @@ def content_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     index_dir = tmp_path_factory.mktemp("content-index")
     report = build_index([CONTENT], index_dir, clean=True)
+    assert report.problems == [], "\n".join(map(str, report.problems))
+    return index_dir
+
+
+@pytest.fixture(scope="session")
+def judgments_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Import the real judgments of JUDGE_CHARGES with `kb import lecard`, once per session (skip without the corpus)."""
+    if not (LECARD / "judgments.tar.xz").is_file():
+        pytest.skip(f"lecard-judgments corpus not found at {LECARD} (set KB_LECARD)")
+    from kb.importers.lecard import import_judgments
+
+    dest = tmp_path_factory.mktemp("judgments")
+    report = import_judgments(LECARD, dest, charges=set(JUDGE_CHARGES))
+    assert report.problems == [], report.problems
+    return dest
+
+
+@pytest.fixture(scope="session")
+def judgments_index(tmp_path_factory: pytest.TempPathFactory, judgments_dir: Path) -> Path:
+    """Build a real index of content/ plus the imported judgments, once per session."""
+    from indexer import build_index
+
+    index_dir = tmp_path_factory.mktemp("judgments-index")
+    report = build_index([CONTENT, judgments_dir], index_dir, clean=True)
     assert report.problems == [], "\n".join(map(str, report.problems))
     return index_dir
 

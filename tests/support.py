@@ -30,6 +30,11 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 CONTENT = ROOT / "content"
 CORPUS = Path(os.environ.get("KB_CORPUS") or ROOT.parent / "shared" / "corpus" / "lawrefbook-laws")
+LECARD = Path(os.environ.get("KB_LECARD") or ROOT.parent / "shared" / "corpus" / "lecard-judgments")
+# The judge's flow runs over the real judgments of two traffic charges: 643 of LeCaRD's 9,088, from
+# 445 courts and 2009-2020, so a charge finds many, a court and a year narrow them, and similar
+# has to tell a drunk-driving case from a fatal accident (conftest.py: judgments_dir).
+JUDGE_CHARGES = ("危险驾驶罪", "交通肇事罪")
 TESTS = ROOT / "tests"
 # `kb` as a real process, for the tests that are about a process: servers, signals, locks, terminals.
 KB = [sys.executable, "-m", "kb.cli"]

@@ -131,3 +131,79 @@ def test_pre_commit_config_runs_kb_check() -> None:
     config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text(encoding="utf-8"))
     hook = config["repos"][0]["hooks"][0]
     assert hook["entry"].endswith("kb check --strict --content content") and hook["files"].startswith("^content/")
+
+
+def interpretation(title: str, version_on: str, articles: str, short: str | None = None) -> str:
+    """Return a judicial interpretation's statute entry, as `kb import lawrefbook` writes one."""
+    return entry_text(type_="statute", title=title, short_title=short or title, version_on=version_on, body=articles)
+
+
+def test_judicial_interpretations_resolve_however_judgments_title_them(content_dir) -> None:  # type: ignore[no-untyped-def]
+    from kb.links import StatuteResolver
+    from kb.loader import load_all
+
+    theft = "最高人民法院、最高人民检察院关于办理盗窃刑事案件适用法律若干问题的解释"
+    root = content_dir({
+        "statutes/theft.md": interpretation(theft, "2013-04-02", "第一条 盗窃公私财物价值一千元至三千元以上。"),
+        "statutes/cpl-2012.md": interpretation("最高人民法院关于适用《中华人民共和国刑事诉讼法》的解释", "2012-12-20",
+                                               "第一条 旧文。\n\n第一百五十五条 旧的附带民事诉讼范围。", short="最高人民法院关于适用《刑事诉讼法》的解释"),
+        "statutes/cpl-2021.md": interpretation("最高人民法院关于适用《中华人民共和国刑事诉讼法》的解释", "2021-01-26",
+                                               "第一条 新文。\n\n第一百五十五条 重新编号后的另一条。", short="最高人民法院关于适用《刑事诉讼法》的解释"),
+        # One name, two issuers: left out of a citation, the issuer cannot be guessed.
+        "statutes/spc.md": interpretation("最高人民法院关于审理某类案件的规定", "2010-01-01", "第一条 法院的规定。"),
+        "statutes/spp.md": interpretation("最高人民检察院关于审理某类案件的规定", "2011-01-01", "第一条 检察院的规定。"),
+    })
+    entries = load_all([root]).entries
+    resolver = StatuteResolver(entries)
+
+    def resolve(text: str, on: str | None = None) -> str | None:
+        return resolver.resolve(parse_citation(text), on)
+
+    from kb.citations import parse_citation
+
+    theft_id = next(e.id for e in entries if e.title == theft)
+    for written in (f"《{theft}》第一条", "《关于办理盗窃刑事案件适用法律若干问题的解释》第一条",
+                    "《最高人民法院最高人民检察院〈关于办理盗窃刑事案件适用法律若干问题的解释〉》第一条",
+                    "《最高人民法院、最高人民检察院<关于办理盗窃刑事案件适用法律若干问题的解释>》第一条",
+                    "《最高人民法院关于办理盗窃刑事案件适用法律若干问题的解释》第一条"):  # one of its issuers named
+        assert resolve(written) == f"{theft_id}#第一条", written
+    assert resolve("《最高人民法院、最高人民检察院关于办理盗窃刑事案件适用法律若十问题的解释》第一条") is None  # misspelt: not guessed
+    assert resolve("《公安部关于办理盗窃刑事案件适用法律若干问题的解释》第一条") is None  # another issuer's
+    # The version in force on the citing ruling's date; without a date, the newest.
+    cpl = "《最高人民法院关于适用〈中华人民共和国刑事诉讼法〉的解释》第一百五十五条"
+    assert resolve(cpl, "2018-04-11") == "cpl-2012#第一百五十五条"
+    assert resolve(cpl, "2021-06-01") == resolve(cpl) == "cpl-2021#第一百五十五条"
+    assert resolve("《关于审理某类案件的规定》第一条") is None
+    assert resolve("《最高人民检察院关于审理某类案件的规定》第一条") == "spp#第一条"
+
+
+def corpus_ruling(title: str, case_number: str, court: str, source: str, statutes: list[str]) -> str:
+    """Return a ruling entry as `kb import lecard` writes one: a copy of a corpus file."""
+    fields = {"statutes": statutes} if statutes else {}
+    return entry_text(title=title, case_number=case_number, court=court, sources=[f"'corpus file: lecard-judgments/{source}'"],
+                      body="## 全文\n\n本院认为……依照《最高人民法院关于适用财产刑若干问题的规定》第二条，判决如下：", **fields)
+
+
+def test_corpus_copies_are_not_held_to_what_only_an_editor_can_fix(content_dir, run_check) -> None:  # type: ignore[no-untyped-def]
+    """A court's own citations and numbers are not problems of its imported copy; an editor's are."""
+    root = content_dir({
+        # The same legacy number in two courts: two rulings.
+        "rulings/a.md": entry_text(title="甲案", case_number="（2015）上刑初字第53号", court="河南省郑州市上街区人民法院"),
+        "rulings/b.md": entry_text(title="乙案", case_number="（2015）上刑初字第53号", court="江西省上犹县人民法院"),
+        # Two documents of one case in the corpus; a document the statute corpus lacks (its title there is misspelt).
+        "rulings/c.md": corpus_ruling("丙案", "（2017）沪0106刑初1374号", "上海市静安区人民法院", "42841.json",
+                                      ["《最高人民法院关于适用财产刑若干问题的规定》第二条"]),
+        "rulings/d.md": corpus_ruling("丙案", "（2017）沪0106刑初1374号", "上海市静安区人民法院", "42842.json", []),
+        # An editor's copy of the same ruling is still one ruling too many, and its citation must resolve.
+        "rulings/e.md": entry_text(title="丙案", case_number="（2017）沪0106刑初1374号", court="上海市静安区人民法院",
+                                   statutes=["《最高人民法院关于适用财产刑若干问题的规定》第二条"]),
+    })
+    result = run_check(root)
+    assert result.stdout.splitlines() == [
+        "content/rulings/e.md:4: case_number: （2017）沪0106刑初1374号 is also the case number of content/rulings/c.md. "
+        "One ruling, one entry: merge them, or correct the number.",
+        "content/rulings/e.md:6: statutes: citation 《最高人民法院关于适用财产刑若干问题的规定》第二条 does not resolve. "
+        "Import the statute: kb import lawrefbook ../shared/corpus/lawrefbook-laws content/statutes --only 最高人民法院关于适用财产刑若干问题的规定",
+        "Checked 5 entries: 2 problems in 1 file.",
+    ]
+    assert result.exit_code == 1

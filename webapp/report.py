@@ -239,7 +239,8 @@ def report_cases(index: SearchIndex, ids: list[str], notes: Mapping[str, str]) -
         cases.append({
             "id": entry_id, "title": stored["title"], "url": entry_url(entry_id), "position": position,
             "case_number": meta.get("case_number"), "court": meta.get("court"), "date": meta.get("decided_on"),
-            "cause": meta.get("cause"), "procedure": meta.get("procedure"), "holding": meta.get("holding"),
+            "cause": meta.get("cause"), "charges": "、".join(meta.get("charges") or []),
+            "procedure": meta.get("procedure"), "holding": meta.get("holding"),
             "summary": meta.get("summary"), "tier": authority, "treatment": meta.get("treatment"),
             "follow": reference(authority),
             "statutes": [statute_label(k) for k in (stored.get("statutes") or "").split(",") if k],
@@ -350,6 +351,7 @@ def report_markdown(report: dict[str, Any]) -> str:
                   f"- {_('案号')}：{_md_escape(case['case_number'] or '') or none}",
                   f"- {_('法院')}：{_md_escape(case['court'] or '') or none}",
                   f"- {_('裁判日期')}：{case['date'] or none}",
+                  *([f"- {_('罪名')}：{_md_escape(case['charges'])}"] if case["charges"] else []),
                   f"- {_('权威层级')}：{precedent_label(case['tier'])}",
                   f"- {_('参照或参考')}：{precedent_label(case['follow'])}"]
         if case["statutes"]:
@@ -455,7 +457,7 @@ def report_docx(report: dict[str, Any]) -> bytes:
     document.add_heading(_("六、类案裁判要点"), level=1)
     for case in report["cases"]:
         document.add_heading(f"{case['number']}. {case['title']}", level=2)
-        document.add_paragraph(" · ".join(x for x in [case["court"], case["case_number"], case["date"], case["cause"],
+        document.add_paragraph(" · ".join(x for x in [case["court"], case["case_number"], case["date"], case["cause"], case["charges"],
                                                         precedent_label(case["tier"]), precedent_label(case["follow"])] if x))
         labelled(_("裁判要点"), case["holding"] or none)
         if case["statutes"]:
