@@ -40,6 +40,8 @@ from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
 TERM_CACHE_BYTES = 96 * 1024 * 1024  # posting arrays kept (ids int32 + weights float32: ~12 M postings)
+JOINED_CACHE_BYTES = 64 * 1024 * 1024  # per index state: a term's postings over every segment and its BM25F
+# scores, so that the words real questions share are read and scored once, not per question
 EMPTY_IDS = np.zeros(0, dtype=np.int32)
 EMPTY_SCORES = np.zeros(0, dtype=np.float64)
 _LENGTH_OF_BYTE = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
@@ -53,14 +55,58 @@ class Unsupported(Exception):
     """A query this module does not evaluate; ask Whoosh."""
 
 
+class ArrayCache:
+    """A thread-safe LRU of numpy arrays (or tuples of them), bounded by their total size in bytes."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._lock = threading.Lock()
+        self._items: OrderedDict[Any, Any] = OrderedDict()
+        self._sizes: dict[Any, int] = {}
+        self.bytes = 0
+
+    def get(self, key: Any) -> Any:
+        """Return the value cached under ``key`` (and mark it recently used), or None."""
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def put(self, key: Any, value: Any) -> Any:
+        """Cache ``value`` (an array or a tuple of arrays, made read-only) under ``key``; return it."""
+        arrays = value if isinstance(value, tuple) else (value,)
+        for array in arrays:
+            array.flags.writeable = False  # shared by every search: a caller that wrote to it would corrupt the others'
+        size = sum(array.nbytes for array in arrays)
+        with self._lock:
+            if key in self._items:
+                self.bytes -= self._sizes[key]
+            self._items[key] = value
+            self._sizes[key] = size
+            self.bytes += size
+            while self.bytes > self.limit and len(self._items) > 1:
+                old, _value = self._items.popitem(last=False)
+                self.bytes -= self._sizes.pop(old)
+        return value
+
+    def forget(self, drop) -> None:  # type: ignore[no-untyped-def]
+        """Remove every entry whose key ``drop(key)`` is true for."""
+        with self._lock:
+            for key in [k for k in self._items if drop(k)]:
+                del self._items[key]
+                self.bytes -= self._sizes.pop(key)
+
+
 class PostingArrays:
     """Per-segment arrays of one index, shared by every thread that searches it."""
 
     def __init__(self, folder: Path | None = None) -> None:
         self.folder = folder  # where per-segment arrays are saved (the build folder's arrays/), if anywhere
         self._lock = threading.Lock()
-        self._terms: OrderedDict[tuple[str, str, bytes], tuple[np.ndarray, np.ndarray]] = OrderedDict()
-        self._term_bytes = 0
+        self._terms = ArrayCache(TERM_CACHE_BYTES)  # (segment, field, term) -> (local ids, float32 weights)
+        # (index state, what, field, term) -> global ids and float64 weights ("postings"), or BM25F scores ("scores")
+        self.joined_terms = ArrayCache(JOINED_CACHE_BYTES)
         self._lengths: dict[tuple[str, str], np.ndarray] = {}  # (segment, field) -> field length per document
         self._codes: dict[tuple[str, str], np.ndarray] = {}  # (segment, field) -> value code per document
         self._values: dict[str, list[Any]] = {}  # field -> value per code (code 0: no value)
@@ -85,9 +131,8 @@ class PostingArrays:
             for cache in (self._lengths, self._codes):
                 for key in [k for k in cache if k[0] not in keep]:
                     del cache[key]
-            for key in [k for k in self._terms if k[0] not in keep]:
-                ids, weights = self._terms.pop(key)
-                self._term_bytes -= ids.nbytes + weights.nbytes
+            self._terms.forget(lambda key: key[0] not in keep)
+            self.joined_terms.forget(lambda key: not set(key[0][: len(key[0]) // 2]) <= keep)
             for key in [k for k in self._live if k[0] not in keep]:
                 del self._live[key]
             self._joined = {k: v for k, v in self._joined.items() if set(k[0][: len(k[0]) // 2]) <= keep}
@@ -97,11 +142,9 @@ class PostingArrays:
     def segment_postings(self, segment_id: str, reader: Any, fieldname: str, btext: bytes) -> tuple[np.ndarray, np.ndarray]:
         """Return (local document numbers, weights) of a term in one segment, deleted documents included."""
         key = (segment_id, fieldname, btext)
-        with self._lock:
-            cached = self._terms.get(key)
-            if cached is not None:
-                self._terms.move_to_end(key)
-                return cached
+        cached = self._terms.get(key)
+        if cached is not None:
+            return cached
         if (fieldname, btext) not in reader:
             result = (EMPTY_IDS, np.zeros(0, dtype=np.float32))
         else:
@@ -127,13 +170,7 @@ class PostingArrays:
                     weights.append(matcher.weight())
                     matcher.next()
                 result = (np.asarray(ids, dtype=np.int32), np.asarray(weights, dtype=np.float32))
-        with self._lock:
-            self._terms[key] = result
-            self._term_bytes += result[0].nbytes + result[1].nbytes
-            while self._term_bytes > TERM_CACHE_BYTES and len(self._terms) > 1:
-                _key, (old_ids, old_weights) = self._terms.popitem(last=False)
-                self._term_bytes -= old_ids.nbytes + old_weights.nbytes
-        return result
+        return self._terms.put(key, result)
 
     def segment_live(self, segment_id: str, reader: Any) -> np.ndarray | None:
         """Return a boolean mask of the segment's live documents, or None if none is deleted."""
@@ -272,7 +309,7 @@ class IndexView:
         return np.concatenate(parts) if parts else EMPTY_IDS
 
     def _postings(self, q: wq.Term) -> tuple[np.ndarray, np.ndarray]:
-        """Return (global document numbers, weights) of a term's live postings."""
+        """Return (global document numbers, float64 weights) of a term's live postings (read-only arrays)."""
         schema = self.searcher.schema
         if q.fieldname not in schema:
             return EMPTY_IDS, EMPTY_SCORES
@@ -280,9 +317,16 @@ class IndexView:
             btext = schema[q.fieldname].to_bytes(q.text)
         except ValueError:
             return EMPTY_IDS, EMPTY_SCORES
+        key = (self.key, "postings", q.fieldname, btext)
+        cached = self.arrays.joined_terms.get(key)
+        if cached is None:
+            cached = self.arrays.joined_terms.put(key, self._read_postings(q.fieldname, btext))
+        return cached
+
+    def _read_postings(self, fieldname: str, btext: bytes) -> tuple[np.ndarray, np.ndarray]:
         id_parts, weight_parts = [], []
         for segment_id, reader, offset, live in self.segments:
-            ids, weights = self.arrays.segment_postings(segment_id, reader, q.fieldname, btext)
+            ids, weights = self.arrays.segment_postings(segment_id, reader, fieldname, btext)
             if not len(ids):
                 continue
             if live is not None:
@@ -291,7 +335,7 @@ class IndexView:
             id_parts.append(ids + offset if offset else ids)
             weight_parts.append(weights)
         if not id_parts:
-            return EMPTY_IDS, EMPTY_SCORES
+            return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float64)
         if len(id_parts) == 1:
             return id_parts[0], weight_parts[0].astype(np.float64)
         return np.concatenate(id_parts), np.concatenate(weight_parts).astype(np.float64)
@@ -338,12 +382,17 @@ class IndexView:
         ids, weights = self._postings(q)
         if not len(ids):
             return EMPTY_IDS, EMPTY_SCORES
-        idf = searcher.idf(q.fieldname, field.to_bytes(q.text))
-        avgfl = searcher.avg_field_length(q.fieldname) or 1
-        lengths = self._joined_lengths(q.fieldname)[ids]
-        B, K1 = self.B, self.K1
-        # whoosh.scoring.bm25, term by term in the same order, so the floats are the same.
-        return ids, idf * ((weights * (K1 + 1)) / (weights + K1 * ((1 - B) + B * lengths / avgfl)))
+        btext = field.to_bytes(q.text)
+        key = (self.key, "scores", q.fieldname, btext)
+        scores = self.arrays.joined_terms.get(key)
+        if scores is None:
+            idf = searcher.idf(q.fieldname, btext)
+            avgfl = searcher.avg_field_length(q.fieldname) or 1
+            lengths = self._joined_lengths(q.fieldname)[ids]
+            B, K1 = self.B, self.K1
+            # whoosh.scoring.bm25, term by term in the same order, so the floats are the same.
+            scores = self.arrays.joined_terms.put(key, idf * ((weights * (K1 + 1)) / (weights + K1 * ((1 - B) + B * lengths / avgfl))))
+        return ids, scores
 
     def _joined(self, kind: str, fieldname: str) -> np.ndarray:
         key = (self.key, kind, fieldname)
