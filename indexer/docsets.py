@@ -359,12 +359,10 @@ class IndexView:
         elif isinstance(q, wq.AndMaybe):
             ids, scores = self.scored(q.a)
             b_ids, b_scores = self.scored(q.b)
-            scores = scores.copy()
-            _where, in_a, in_b = np.intersect1d(ids, b_ids, assume_unique=True, return_indices=True)
-            scores[in_a] += b_scores[in_b]
+            scores = _add_where_present(ids, scores, b_ids, b_scores)
         elif isinstance(q, wq.Require):
             ids, scores = self.scored(q.a)
-            keep = np.isin(ids, self.docs(q.b), assume_unique=True)
+            keep = _member_mask(ids, self.docs(q.b))
             ids, scores = ids[keep], scores[keep]
         else:
             raise Unsupported(type(q).__name__)
@@ -517,14 +515,58 @@ def save_arrays(build: Path, searcher: Searcher, columns: Iterable[str], lengths
                 path.unlink(missing_ok=True)
 
 
+class _Scratch(threading.local):
+    """Per thread: a flag and a score slot per document number, all False and 0.0 between uses.
+
+    Unions, intersections and membership tests over large posting sets are done in these slots
+    (no sorting, no allocation of index-sized arrays per call); each use clears what it set.
+    """
+
+    seen = np.zeros(0, dtype=bool)
+    dense = np.zeros(0, dtype=np.float64)
+
+    def slots(self, size: int) -> tuple[np.ndarray, np.ndarray]:
+        if len(self.seen) < size:
+            self.seen = np.zeros(size, dtype=bool)
+            self.dense = np.zeros(size, dtype=np.float64)
+        return self.seen, self.dense
+
+
+_scratch = _Scratch()
+
+
+def _end(parts: list[np.ndarray]) -> int:
+    """Return one past the largest document number in sorted, non-empty ``parts``."""
+    return max(int(p[-1]) for p in parts) + 1
+
+
 def _intersect(parts: list[np.ndarray]) -> np.ndarray:
     parts = sorted(parts, key=len)
     out = parts[0]
     for part in parts[1:]:
         if not len(out):
             break
-        out = np.intersect1d(out, part, assume_unique=True)
+        out = _members(part, out)
     return out
+
+
+def _members(ids: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    """Return the ``ids`` that are in ``allowed`` (both sorted and unique), in order."""
+    return ids[_member_mask(ids, allowed)]
+
+
+def _member_mask(ids: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    """Return, for each of ``ids``, whether it is in ``allowed`` (unique document numbers)."""
+    if not len(ids) or not len(allowed):
+        return np.zeros(len(ids), dtype=bool)
+    if len(ids) + len(allowed) <= DENSE_UNION:
+        return np.isin(ids, allowed, assume_unique=True)
+    seen, _dense = _scratch.slots(max(int(ids.max()), int(allowed.max())) + 1)
+    try:
+        seen[allowed] = True
+        return seen[ids]
+    finally:
+        seen[allowed] = False
 
 
 def _union(parts: list[np.ndarray]) -> np.ndarray:
@@ -534,10 +576,17 @@ def _union(parts: list[np.ndarray]) -> np.ndarray:
     if len(parts) == 1:
         return parts[0]
     if sum(len(p) for p in parts) > DENSE_UNION:
-        seen = np.zeros(max(int(p[-1]) for p in parts) + 1, dtype=bool)
-        for part in parts:
-            seen[part] = True
-        return np.flatnonzero(seen).astype(np.int32, copy=False)
+        size = _end(parts)
+        seen, _dense = _scratch.slots(size)
+        try:
+            for part in parts:
+                seen[part] = True
+            ids = np.flatnonzero(seen[:size])
+        except BaseException:
+            seen[:size] = False
+            raise
+        seen[ids] = False
+        return ids.astype(np.int32, copy=False)
     return np.unique(np.concatenate(parts))
 
 
@@ -558,14 +607,21 @@ def _sum_union(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, 
     if sum(len(p[0]) for p in parts) > DENSE_UNION:
         # One slot per document number: no hashing or sorting of the concatenation (np.unique was
         # a third of a real question's time at scale b). Scores are still added in subquery order.
-        size = max(int(p[0][-1]) for p in parts) + 1
-        seen = np.zeros(size, dtype=bool)
-        dense = np.zeros(size, dtype=np.float64)
-        for part_ids, part_scores in parts:
-            seen[part_ids] = True
-            dense[part_ids] += part_scores
-        ids = np.flatnonzero(seen)
-        return ids.astype(np.int32, copy=False), dense[ids]
+        size = _end([p[0] for p in parts])
+        seen, dense = _scratch.slots(size)
+        try:
+            for part_ids, part_scores in parts:
+                seen[part_ids] = True
+                dense[part_ids] += part_scores
+            ids = np.flatnonzero(seen[:size])
+            scores = dense[ids]
+        except BaseException:
+            seen[:size] = False
+            dense[:size] = 0.0
+            raise
+        seen[ids] = False
+        dense[ids] = 0.0
+        return ids.astype(np.int32, copy=False), scores
     ids, inverse = np.unique(np.concatenate([p[0] for p in parts]), return_inverse=True)
     scores = np.zeros(len(ids), dtype=np.float64)
     start = 0
@@ -573,6 +629,28 @@ def _sum_union(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, 
         scores[inverse[start:start + len(part_ids)]] += part_scores
         start += len(part_ids)
     return ids.astype(np.int32, copy=False), scores
+
+
+def _add_where_present(ids: np.ndarray, scores: np.ndarray, b_ids: np.ndarray, b_scores: np.ndarray) -> np.ndarray:
+    """Return ``scores`` (of ``ids``) plus ``b_scores`` for the documents also in ``b_ids`` (AndMaybe's optional side)."""
+    scores = scores.copy()
+    if not len(ids) or not len(b_ids):
+        return scores
+    if len(ids) + len(b_ids) <= DENSE_UNION:
+        _where, in_a, in_b = np.intersect1d(ids, b_ids, assume_unique=True, return_indices=True)
+        scores[in_a] += b_scores[in_b]
+        return scores
+    size = _end([ids, b_ids])
+    seen, dense = _scratch.slots(size)
+    try:
+        seen[b_ids] = True
+        dense[b_ids] = b_scores
+        both = seen[ids]
+        scores[both] += dense[ids[both]]
+    finally:
+        seen[b_ids] = False
+        dense[b_ids] = 0.0
+    return scores
 
 
 def _sum_intersection(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:

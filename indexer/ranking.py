@@ -154,6 +154,7 @@ class LearnedRanker:
         self.tables = tables
         self.booster = booster
         self.ablate = ablate  # for measuring: feature names zeroed, and "expansion" for no learned expansion
+        self._predictor: tuple[Any, Any] | None = None  # (booster, LightGBM's predictor for it)
 
     @classmethod
     def load(cls, folder: Path = MODEL_FOLDER) -> LearnedRanker | None:
@@ -295,8 +296,29 @@ class LearnedRanker:
         """Return the candidates' positions, best first."""
         if self.booster is None or not len(X):
             return np.arange(len(X))
-        predicted = self.booster.predict(X, num_threads=1)
-        return np.lexsort((np.arange(len(X)), -predicted))
+        return np.lexsort((np.arange(len(X)), -self._predict(X)))
+
+    def _predict(self, X: np.ndarray) -> np.ndarray:
+        """Return ``booster.predict(X, num_threads=1)``, with LightGBM's predictor made once per booster, not per call.
+
+        ``Booster.predict`` builds an ``_InnerPredictor`` (and deep-copies its parameters) every
+        time: about a fifth of a 200-candidate prediction. The same predictor, asked the same
+        way, gives the same numbers; a LightGBM without that class falls back to ``predict``.
+        """
+        booster = self.booster
+        if self._predictor is None or self._predictor[0] is not booster:
+            try:
+                from lightgbm.basic import _InnerPredictor
+
+                predictor = _InnerPredictor.from_booster(booster=booster, pred_parameter={"num_threads": 1})
+            except (ImportError, AttributeError, TypeError):
+                predictor = None
+            self._predictor = (booster, predictor)
+        predictor = self._predictor[1]
+        if predictor is None:
+            return booster.predict(X, num_threads=1)
+        return predictor.predict(data=X, start_iteration=0, num_iteration=booster.best_iteration, raw_score=False,
+                                 pred_leaf=False, pred_contrib=False, data_has_header=False, validate_features=False)
 
 
 # -- questions about what to prove ---------------------------------------------------------------------
