@@ -13,11 +13,14 @@ about 35 ``os.stat`` calls per document while a segment is flushed (measured in 
 8.6 -> 7.2 CPU s for content/, results, scores and facets byte-identical). Remembering the miss
 too is safe: a segment's files never change once written.
 
-3. Build time: the posting pool sorts runs of postings to temporary files when it holds more than
-``limitmb``, writing and reading them with one ``pickle.dump``/``pickle.load`` call per posting
-(about a fifth of a full build's time in the profile, bench/notes.md). Runs are written here as
-``marshal`` chunks of 16,384 postings, read back chunk by chunk: the same tuples in the same
-order, so the index holds the same postings, in a few calls per run instead of millions.
+3. Build time: the posting pool sorts every posting as a tuple (field, term, document, weight,
+positions), spilling sorted runs to temporary files past ``limitmb`` and merging them with
+``heapq.merge`` at the end: about 38% of a full build's CPU at scale (b) (profile, bench/notes.md).
+Documents are added in number order, so a term's postings arrive already in order: the sort only
+has to group them by term. :class:`TermPool` keeps them grouped by field and term, and sorts only
+the terms; a run holds the terms in order, each with its postings, and runs are merged term by
+term. It gives the postings in the same order (a term whose postings did not arrive in order, as
+in a merge, is sorted as Whoosh sorts it), so the index holds the same postings.
 
 4. Build time: when a segment is flushed, every posting asks the new segment's per-document reader
 for its document's field length (a column read through ``struct`` per posting: about a tenth of
@@ -38,16 +41,19 @@ same order, reading the short side and skipping through the long one.
 
 from __future__ import annotations
 
+import heapq
 import marshal
-from itertools import islice
+from collections.abc import Iterator
 
 from whoosh import fields, writing
 from whoosh.codec import whoosh3
 from whoosh.filedb import structfile
 from whoosh.matching import binary, mcore
+from whoosh.system import emptybytes
+from whoosh.util import random_name
 
-RUN_CHUNK = 16_384  # postings per marshal chunk in a pool's run file
 whoosh_flush_segment = None  # Whoosh's SegmentWriter._flush_segment, once apply() has replaced it
+whoosh_posting_pool = None  # Whoosh's PostingPool, once apply() has replaced it
 
 
 class MemoryViewReader:
@@ -96,29 +102,158 @@ def _buffer_file_init(self, buf, name=None, onclose=None) -> None:  # type: igno
     self.is_closed = False
 
 
-def _write_run(self, f, items) -> None:  # type: ignore[no-untyped-def]
-    """Write a sorted run of postings as marshal chunks (PostingPool's run file)."""
-    items = iter(items)
-    try:
-        while chunk := list(islice(items, RUN_CHUNK)):
-            marshal.dump(chunk, f)
-    finally:
-        f.close()
+Group = tuple[str, bytes, list, list, list]  # (field, term, document numbers, weights, values): one term's postings
 
 
-def _read_run(self, path):  # type: ignore[no-untyped-def]
-    """Yield the postings of a run written by :func:`_write_run`, then delete it."""
-    f = self._open_run(path)
-    try:
-        while True:
+class TermPool:
+    """Whoosh's ``PostingPool``, with the postings grouped by (field, term) rather than sorted (see 3.)."""
+
+    MAX_OPEN_RUNS = 128  # as Whoosh's pool: merge runs in batches past this many open files
+
+    def __init__(self, tempstore, segment, limitmb: int = 128, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        self.tempstore = tempstore
+        self.segment = segment
+        self.limit = limitmb * 1024 * 1024
+        self.currentsize = 0
+        self.fieldnames: set[str] = set()
+        self.runs: list[str] = []
+        self._terms: dict[str, dict[bytes, tuple[list, list, list]]] = {}  # field -> term -> postings, as added
+        self._unordered: set[tuple[str, bytes]] = set()  # terms whose postings did not arrive in document order
+
+    def add(self, item: tuple) -> None:
+        """Add a posting (fieldname, btext, docnum, weight, vbytes)."""
+        fieldname, btext, docnum, weight, value = item
+        terms = self._terms.get(fieldname)
+        if terms is None:
+            terms = self._terms[fieldname] = {}
+            self.fieldnames.add(fieldname)
+        postings = terms.get(btext)
+        if postings is None:
+            postings = terms[btext] = ([], [], [])
+            self.currentsize += 250 + len(btext)
+        elif postings[0][-1] >= docnum:
+            self._unordered.add((fieldname, btext))
+        postings[0].append(docnum)
+        postings[1].append(weight)
+        postings[2].append(value)
+        # About what a posting holds in memory: 3 list slots, its weight (a float), its value.
+        self.currentsize += 90 + (len(value) if value else 0)
+        if self.currentsize > self.limit:
+            self.save()
+
+    def _held(self) -> Iterator[Group]:
+        """Yield the groups held in memory, terms in order, each term's postings in order."""
+        for fieldname in sorted(self._terms):
+            terms = self._terms[fieldname]
+            for btext in sorted(terms):
+                docs, weights, values = terms[btext]
+                if (fieldname, btext) in self._unordered:
+                    docs, weights, values = _sorted(docs, weights, values)
+                yield fieldname, btext, docs, weights, values
+
+    def save(self) -> None:
+        """Write the postings held in memory to a run file, term by term."""
+        if self._terms:
+            self._write(self._held())
+        self._terms, self._unordered = {}, set()
+        self.currentsize = 0
+
+    def _write(self, groups: Iterator[Group]) -> None:
+        path = f"{random_name()}.run"
+        with self.tempstore.create_file(path).raw_file() as f:
+            for group in groups:
+                marshal.dump(group, f)
+        self.runs.append(path)
+
+    def _read(self, path: str) -> Iterator[Group]:
+        with self.tempstore.open_file(path).raw_file() as f:
+            while True:
+                try:
+                    yield marshal.load(f)
+                except EOFError:
+                    break
+        self.tempstore.delete_file(path)
+
+    def _merged(self, paths: list[str]) -> Iterator[Group]:
+        """Yield the runs' groups merged: each term once, its postings from every run, in order."""
+        current: Group | None = None
+        ordered = True
+        # heapq.merge gives equal terms in the order of the runs, which is the order they were written.
+        for group in heapq.merge(*(self._read(path) for path in paths), key=_term_of):
+            if current is not None and current[0] == group[0] and current[1] == group[1]:
+                ordered = ordered and current[2][-1] < group[2][0]
+                for mine, theirs in zip(current[2:], group[2:], strict=True):
+                    mine.extend(theirs)
+                continue
+            if current is not None:
+                yield current if ordered else (current[0], current[1], *_sorted(*current[2:]))
+            current, ordered = group, True
+        if current is not None:
+            yield current if ordered else (current[0], current[1], *_sorted(*current[2:]))
+
+    def groups(self) -> Iterator[Group]:
+        """Yield every term's postings, terms in order, each term's postings in Whoosh's order."""
+        if not self.runs:
+            yield from self._held()
+            return
+        self.save()
+        while len(self.runs) > self.MAX_OPEN_RUNS:
+            batch, self.runs = self.runs[: self.MAX_OPEN_RUNS], self.runs[self.MAX_OPEN_RUNS:]
+            rest, self.runs = self.runs, []
+            self._write(self._merged(batch))
+            self.runs += rest  # the merged run holds the earliest postings: it stays first
+        runs, self.runs = self.runs, []
+        yield from self._merged(runs)
+
+    def iter_postings(self) -> Iterator[tuple]:
+        """Yield every posting (fieldname, btext, docnum, weight, vbytes), sorted as Whoosh's pool sorts them."""
+        for fieldname, btext, docs, weights, values in self.groups():
+            for docnum, weight, value in zip(docs, weights, values, strict=True):
+                yield fieldname, btext, docnum, weight, value
+
+    def cleanup(self) -> None:
+        """Delete the run files left (a cancelled writer)."""
+        for path in self.runs:
             try:
-                chunk = marshal.load(f)
-            except EOFError:
-                return
-            yield from chunk
-    finally:
-        f.close()
-        self._remove_run(path)
+                self.tempstore.delete_file(path)
+            except OSError:
+                pass
+        self.runs = []
+
+
+def _term_of(group: Group) -> tuple[str, bytes]:
+    return group[0], group[1]
+
+
+def _sorted(docs: list, weights: list, values: list) -> tuple[list, list, list]:
+    """Return one term's postings sorted as Whoosh sorts posting tuples: by document, weight, value."""
+    ordered = sorted(zip(docs, weights, values))
+    return [p[0] for p in ordered], [p[1] for p in ordered], [p[2] for p in ordered]
+
+
+def add_term_groups(fieldwriter, schema, lengths, groups: Iterator[Group]) -> None:  # type: ignore[no-untyped-def]
+    """``FieldWriter.add_postings`` over a TermPool's groups: the same calls, without a tuple per posting."""
+    dfl = lengths.doc_field_length if lengths else (lambda docnum, fieldname: 0)
+    add = fieldwriter.add
+    lastfn = None
+    for fieldname, btext, docs, weights, values in groups:
+        if fieldname != lastfn:
+            if lastfn is not None:
+                fieldwriter.finish_field()
+            fieldwriter.start_field(fieldname, schema[fieldname])
+            lastfn = fieldname
+        started = False
+        for docnum, weight, value in zip(docs, weights, values, strict=True):
+            if docnum == -1:  # Whoosh's marker of a spelling word, not a posting (FieldWriter.add_postings)
+                continue
+            if not started:
+                fieldwriter.start_term(btext)
+                started = True
+            add(docnum, weight, emptybytes if value is None else value, dfl(docnum, fieldname))
+        if started:
+            fieldwriter.finish_term()
+    if lastfn is not None:
+        fieldwriter.finish_field()
 
 
 class _FieldLengths:
@@ -144,11 +279,14 @@ class _FieldLengths:
 
 
 def _flush_segment(self) -> None:  # type: ignore[no-untyped-def]
-    """SegmentWriter._flush_segment, with the lengths read once per field (:class:`_FieldLengths`)."""
+    """SegmentWriter._flush_segment, with the lengths read once per field (:class:`_FieldLengths`), a TermPool's postings term by term."""
     self.perdocwriter.close()
     pdr = self.per_document_reader() if self.codec.length_stats else None
     lengths = _FieldLengths(pdr) if isinstance(pdr, whoosh3.W3PerDocReader) else pdr
-    self.fieldwriter.add_postings(self.schema, lengths, self.pool.iter_postings())
+    if isinstance(self.pool, TermPool):
+        add_term_groups(self.fieldwriter, self.schema, lengths, self.pool.groups())
+    else:
+        self.fieldwriter.add_postings(self.schema, lengths, self.pool.iter_postings())
     self.fieldwriter.close()
     if pdr:
         pdr.close()
@@ -178,13 +316,14 @@ def _intersection_all_ids(self):  # type: ignore[no-untyped-def]
 
 def apply() -> None:
     """Patch ``BufferFile`` not to copy, ``W3PerDocReader._cached_reader`` to cache missing columns too,
-    the posting pool's runs to marshal chunks, and intersections' ``all_ids`` to leapfrog (idempotent)."""
+    the posting pool by a :class:`TermPool`, and intersections' ``all_ids`` to leapfrog (idempotent)."""
+    global whoosh_flush_segment, whoosh_posting_pool
     structfile.BufferFile.__init__ = _buffer_file_init
     binary.IntersectionMatcher.all_ids = _intersection_all_ids
-    writing.PostingPool._write_run = _write_run
-    writing.PostingPool._read_run = _read_run
+    if writing.PostingPool is not TermPool:
+        whoosh_posting_pool = writing.PostingPool  # Whoosh's own, for tests to compare with
+        writing.PostingPool = TermPool  # SegmentWriter makes its pool from this module global
     if writing.SegmentWriter._flush_segment is not _flush_segment:
-        global whoosh_flush_segment
         whoosh_flush_segment = writing.SegmentWriter._flush_segment  # Whoosh's own, for tests to compare with
         writing.SegmentWriter._flush_segment = _flush_segment
     fields.TEXT.index = _text_index
