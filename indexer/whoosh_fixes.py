@@ -47,6 +47,7 @@ from __future__ import annotations
 import heapq
 import marshal
 from collections.abc import Iterator
+from pathlib import Path
 
 from whoosh import fields, formats, writing
 from whoosh.codec import whoosh3
@@ -56,6 +57,7 @@ from whoosh.system import emptybytes
 from whoosh.util import random_name
 
 from indexer.analyzer import ChineseAnalyzer, normalize, segment
+from indexer.docsets import ARRAYS_FOLDER, SegmentPostings
 
 whoosh_flush_segment = None  # Whoosh's SegmentWriter._flush_segment, once apply() has replaced it
 whoosh_posting_pool = None  # Whoosh's PostingPool, once apply() has replaced it
@@ -236,17 +238,31 @@ def _sorted(docs: list, weights: list, values: list) -> tuple[list, list, list]:
     return [p[0] for p in ordered], [p[1] for p in ordered], [p[2] for p in ordered]
 
 
-def add_term_groups(fieldwriter, schema, lengths, groups: Iterator[Group]) -> None:  # type: ignore[no-untyped-def]
-    """``FieldWriter.add_postings`` over a TermPool's groups: the same calls, without a tuple per posting."""
+def add_term_groups(fieldwriter, schema, lengths, groups: Iterator[Group], collector=None) -> None:  # type: ignore[no-untyped-def]
+    """``FieldWriter.add_postings`` over a TermPool's groups: the same calls, without a tuple per posting.
+
+    ``collector`` (a docsets.PostingsCollector) is given each term of the scorable fields, for the
+    posting arrays the build saves beside the segment.
+    """
     dfl = lengths.doc_field_length if lengths else (lambda docnum, fieldname: 0)
     add = fieldwriter.add
     lastfn = None
+    collect = None
     for fieldname, btext, docs, weights, values in groups:
         if fieldname != lastfn:
             if lastfn is not None:
                 fieldwriter.finish_field()
-            fieldwriter.start_field(fieldname, schema[fieldname])
+            fieldobj = schema[fieldname]
+            fieldwriter.start_field(fieldname, fieldobj)
             lastfn = fieldname
+            collect = collector.add if collector is not None and fieldobj.scorable else None
+        if collect is not None:
+            if -1 in docs:  # spelling markers are not postings (below)
+                kept = [i for i, docnum in enumerate(docs) if docnum != -1]
+                if kept:
+                    collect(fieldname, btext, [docs[i] for i in kept], [weights[i] for i in kept])
+            else:
+                collect(fieldname, btext, docs, weights)
         started = False
         for docnum, weight, value in zip(docs, weights, values, strict=True):
             if docnum == -1:  # Whoosh's marker of a spelling word, not a posting (FieldWriter.add_postings)
@@ -284,12 +300,17 @@ class _FieldLengths:
 
 
 def _flush_segment(self) -> None:  # type: ignore[no-untyped-def]
-    """SegmentWriter._flush_segment, with the lengths read once per field (:class:`_FieldLengths`), a TermPool's postings term by term."""
+    """SegmentWriter._flush_segment, with the lengths read once per field (:class:`_FieldLengths`), a TermPool's
+    postings term by term, and the scored fields' postings saved as arrays beside the segment (indexer/docsets.py)."""
     self.perdocwriter.close()
     pdr = self.per_document_reader() if self.codec.length_stats else None
     lengths = _FieldLengths(pdr) if isinstance(pdr, whoosh3.W3PerDocReader) else pdr
     if isinstance(self.pool, TermPool):
-        add_term_groups(self.fieldwriter, self.schema, lengths, self.pool.groups())
+        folder = getattr(self.storage, "folder", None)  # a folder on disk: its build's arrays/ get the posting arrays
+        collector = SegmentPostings.collect() if folder else None
+        add_term_groups(self.fieldwriter, self.schema, lengths, self.pool.groups(), collector)
+        if collector is not None:
+            collector.save(Path(folder) / ARRAYS_FOLDER, self.newsegment.segment_id())
     else:
         self.fieldwriter.add_postings(self.schema, lengths, self.pool.iter_postings())
     self.fieldwriter.close()

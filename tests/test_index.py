@@ -633,3 +633,39 @@ def test_term_pool_gives_postings_in_whoosh_pools_order(tmp_path: Path, limitmb:
         assert not [p for p in (tmp_path / pool_class.__name__).iterdir() if p.suffix == ".run"]
     assert len(orders[1]) == len(postings)
     assert orders[1] == orders[0]
+
+
+def test_saved_posting_arrays_are_the_decoded_postings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The posting arrays a build saves per segment (indexer/docsets.py SegmentPostings) hold, for every term of
+    every scored field, exactly what decoding Whoosh's blocks gives; a build in two processes saves both segments'."""
+    import numpy as np
+
+    from indexer.build import current_build, open_index
+    from indexer.docsets import ARRAYS_FOLDER, PostingArrays, SegmentPostings
+    from indexer.schema import SCORED_FIELDS
+    from tests.conftest import CONTENT
+
+    monkeypatch.setenv("KB_BUILD_PROCS", "2")
+    build_index([CONTENT], tmp_path / "index", clean=True)
+    folder = current_build(tmp_path / "index") / ARRAYS_FOLDER
+    decoded = PostingArrays()  # no folder: postings decoded from Whoosh's files
+    with open_index(tmp_path / "index").searcher() as searcher:
+        readers = [(sub.reader(), sub.reader().segment().segment_id()) for sub, _offset in searcher.subsearchers]
+        assert len(readers) == 2
+        checked = 0
+        for reader, segment_id in readers:
+            for fieldname in SCORED_FIELDS:
+                saved = SegmentPostings.load(folder, segment_id, fieldname)
+                terms = list(reader.lexicon(fieldname))
+                if not terms:
+                    continue
+                assert saved is not None, (segment_id, fieldname)
+                assert [bytes(t) for t in saved.terms] == terms
+                for btext in terms:
+                    ids, weights = decoded.segment_postings(segment_id, reader, fieldname, btext)
+                    saved_ids, saved_weights = saved.postings(btext)
+                    assert np.array_equal(ids, saved_ids) and np.array_equal(weights, saved_weights), (fieldname, btext)
+                    assert saved_weights.dtype == np.float32 and saved_ids.dtype == np.int32
+                    checked += 1
+                assert len(saved.postings("没有这个词".encode())[0]) == 0
+        assert checked > 5000
