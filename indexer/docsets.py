@@ -449,7 +449,7 @@ class IndexView:
             scores = np.ones(len(ids), dtype=np.float64)
         elif isinstance(q, wq.Or):
             _check_or(q)
-            ids, scores = _sum_union([self.scored(sub) for sub in q.subqueries])
+            ids, scores = self._scored_union(q)
         elif isinstance(q, wq.And):
             ids, scores = _sum_intersection([self.scored(sub) for sub in q.subqueries])
         elif isinstance(q, wq.AndMaybe):
@@ -465,6 +465,25 @@ class IndexView:
         if q.boost != 1.0:
             scores = scores * q.boost
         return ids, scores
+
+    def _scored_union(self, q: wq.Or) -> tuple[np.ndarray, np.ndarray]:
+        """Return the scored union of ``q``'s subqueries (before its boost).
+
+        A union of terms only (one word over the text fields, as search's field_query makes it) is
+        cached per index state: questions share many words, and the union of a common word's
+        postings in four fields was most of what it cost.
+        """
+        subqueries = q.subqueries
+        # Whoosh's Term compares its boost; its Require does not, so only a Require without one is a key.
+        if not all(isinstance(sub, wq.Term) or (isinstance(sub, wq.Require) and sub.boost == 1.0 and isinstance(sub.a, wq.Term)
+                                                and isinstance(sub.b, wq.Term)) for sub in subqueries):
+            return _sum_union([self.scored(sub) for sub in subqueries])
+        key = (self.key, "union", tuple(subqueries))
+        cached = self.arrays.joined_terms.get(key)
+        if cached is None:
+            ids, scores = _sum_union([self.scored(sub) for sub in subqueries])
+            cached = self.arrays.joined_terms.put(key, (ids, scores))
+        return cached
 
     def _term_scores(self, q: wq.Term) -> tuple[np.ndarray, np.ndarray]:
         searcher = self.searcher
