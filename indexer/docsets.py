@@ -340,17 +340,28 @@ class PostingsCollector:
         starts.append(len(ids))
 
     def save(self, folder: Path, segment_id: str) -> None:
-        """Write each field's arrays into ``folder`` (the build's arrays/); a field whose terms numpy cannot hold exactly is left out."""
-        folder.mkdir(exist_ok=True)
+        """Write each field's arrays into ``folder`` (the build's arrays/); a field whose terms numpy cannot hold exactly is left out.
+
+        Best effort, as the other arrays: a field whose files cannot be written (a full disk) is
+        left out too, and its postings are decoded from Whoosh's files when asked for.
+        """
+        try:
+            folder.mkdir(exist_ok=True)
+        except OSError:
+            return
         for fieldname, (terms, starts, ids, weights) in self._fields.items():
             if any(t.endswith(b"\0") for t in terms):  # numpy's fixed-width bytes drop trailing NULs: decode this field instead
                 continue
             arrays = {"starts": np.array(starts, dtype=np.int64), "ids": np.frombuffer(ids, dtype=np.int32),
                       "weights": np.frombuffer(weights, dtype=np.float32), "terms": np.array(terms, dtype=np.bytes_)}
-            for kind in SegmentPostings.KINDS:
-                buffer = io.BytesIO()
-                np.save(buffer, arrays[kind], allow_pickle=False)
-                _write_atomically(SegmentPostings.path(folder, segment_id, fieldname, kind), buffer.getvalue())
+            try:
+                for kind in SegmentPostings.KINDS:
+                    buffer = io.BytesIO()
+                    np.save(buffer, arrays[kind], allow_pickle=False)
+                    _write_atomically(SegmentPostings.path(folder, segment_id, fieldname, kind), buffer.getvalue())
+            except OSError:
+                for kind in SegmentPostings.KINDS:  # without its terms file the rest is never read; free the space
+                    SegmentPostings.path(folder, segment_id, fieldname, kind).unlink(missing_ok=True)
 
 
 class IndexView:
@@ -606,8 +617,12 @@ def _column_codes(reader: Any, fieldname: str) -> tuple[np.ndarray, list[Any]]:
 
 def _write_atomically(path: Path, data: bytes) -> None:
     tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # a full disk: leave no half-written file taking space
+        raise
 
 
 def save_arrays(build: Path, searcher: Searcher, columns: Iterable[str], lengths: Iterable[str]) -> None:
