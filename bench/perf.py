@@ -6,10 +6,11 @@ One command runs everything and writes bench/RESULTS.md and bench/scale.png::
     .venv/bin/python -m bench.perf --scales a,b   # a subset; (c) takes the longest
     .venv/bin/python -m bench.perf --rebuild      # rebuild (and re-time) every cached index
 
-Scales: (a) content/; (b) content/ + the whole statute corpus imported; (c) (b) + 50,000 generated
-rulings. Heavy artefacts are cached in bench/out/ (the imported corpus, the rulings, every index
-with the figures of the build that made it); an index is rebuilt when the analyzer, schema or
-build code changed, or with --rebuild. Every build and query benchmark runs in a child process,
+Scales: (a) content/; (b) content/ + the whole statute corpus imported; (c) (b) + the 9,088 real
+criminal judgments of LeCaRD imported (`kb import lecard`; until issue #13, 50,000 generated
+rulings). Heavy artefacts are cached in bench/out/ (the imported corpora, every index with the
+figures of the build that made it); an index is rebuilt when the analyzer, schema or build code
+changed, when its scale's data set changed, or with --rebuild. Every build and query benchmark runs in a child process,
 so its peak memory is its own. Each figure is printed with its ratio against a baseline measured
 in the same command: the naive setup (Whoosh + jieba.analyse.ChineseAnalyzer, defaults), SQLite
 FTS5 and tantivy over the same cut. Load loops are bounded in count and in time, on 127.0.0.1 only.
@@ -49,6 +50,8 @@ SEARCH_ONLY = {"proposed": "ours"}  # engines that search another engine's index
 TARGETS = {"build_s": 120, "build_vs_naive": 3.0, "query_p50_ms": 10, "query_p95_ms": 50, "http_p95_ms": 100,
            "update_s": 1.0, "ready_s": 3.0, "rss_mb": 600}
 HTTP_CLIENTS = 8
+# The data sets of cached builds that did not record theirs (before issue #13, (c) held generated rulings).
+LABELS_BEFORE_13 = {"a": "content/", "b": "content/ + statute corpus", "c": "(b) + 50,000 generated rulings"}
 
 
 # -- helpers -------------------------------------------------------------------------------------
@@ -547,7 +550,10 @@ def ensure_build(scale: Scale, engine: str, args: argparse.Namespace) -> dict[st
     fingerprint = code_fingerprint()
     if meta.is_file() and not args.rebuild and out.exists():
         cached = json.loads(meta.read_text(encoding="utf-8"))
-        if (cached.get("fingerprint") == fingerprint or args.reuse) and "error" not in cached:
+        held = cached.get("label", LABELS_BEFORE_13.get(scale.name))
+        if held != scale.label:
+            log(f"  build {engine}: the cached index holds {held}: rebuilding")
+        elif (cached.get("fingerprint") == fingerprint or args.reuse) and "error" not in cached:
             if cached.get("fingerprint") != fingerprint:
                 log(f"  build {engine}: reusing an index built by other code (--reuse)")
             cached["cached"] = True
@@ -562,6 +568,7 @@ def ensure_build(scale: Scale, engine: str, args: argparse.Namespace) -> dict[st
     result["size_mb"] = folder_mb(out)
     result["docs_per_s"] = result["documents"] / result["seconds"]
     result["fingerprint"] = fingerprint
+    result["label"] = scale.label
     result["measured_on"] = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
     result["cached"] = False
     meta.parent.mkdir(parents=True, exist_ok=True)
@@ -605,8 +612,8 @@ def bench_scale(scale: Scale, engines: list[str], args: argparse.Namespace) -> d
                 f"{res['incremental']['cold_searchable_s']:.2f} s cold (medians of 3)")
     res["seconds"] = time.perf_counter() - started
     previous_file = OUT / f"results-{scale.name}.json"
-    if previous_file.is_file():  # keep what an earlier run measured and this one did not
-        previous = json.loads(previous_file.read_text(encoding="utf-8"))
+    previous = json.loads(previous_file.read_text(encoding="utf-8")) if previous_file.is_file() else {}
+    if previous.get("label") == scale.label:  # keep what an earlier run measured on the same data and this one did not
         for part in ("builds", "queries"):
             for engine, figures in previous.get(part, {}).items():
                 if engine not in res[part]:
@@ -847,7 +854,7 @@ def draw_chart(all_results: dict[str, dict[str, Any]]) -> None:
         ax.set_title(title)
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=8)
-    fig.suptitle("NetCourt KB at scale: (a) content/, (b) + statute corpus, (c) + 50k generated rulings")
+    fig.suptitle("NetCourt KB at scale: (a) content/, (b) + statute corpus, (c) + 9,088 LeCaRD judgments")
     fig.tight_layout()
     fig.savefig(CHART, dpi=110)
     plt.close(fig)
@@ -861,7 +868,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rebuild", action="store_true", help="rebuild and re-time every index, even if cached")
     parser.add_argument("--reuse", action="store_true",
                         help="use cached indexes even if the analyzer, schema or build code changed since (for changes that cannot alter what an index holds)")
-    parser.add_argument("--regenerate", action="store_true", help="import the corpus and generate the rulings again")
+    parser.add_argument("--regenerate", action="store_true", help="import the statute corpus and the LeCaRD judgments again")
     parser.add_argument("--skip", default="", help="comma-separated: http, incremental, segment")
     parser.add_argument("--rounds", type=int, default=1, help="timed passes over the 200 queries (after 20 warm-up queries)")
     parser.add_argument("--query-seconds", type=float, default=420, help="stop timing queries after this long, per engine")

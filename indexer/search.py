@@ -12,7 +12,7 @@ import math
 import re
 import threading
 import unicodedata
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +28,10 @@ from indexer.analyzer import initialize, normalize, query_terms
 from indexer.browse import neighbours
 from indexer.build import current_build, open_index, usable_build
 from indexer.docsets import ARRAYS_FOLDER, IndexView, PostingArrays, Unsupported
+from indexer.hits import Hit
 from indexer.query import QueryPlan, TermGroup, Thesaurus, understand
 from indexer.ranking import GUIDE_TAG, LearnedRanker, asks_what_to_prove, topic_words
-from indexer.schema import FACET_FIELDS, RANK_FIELDS
+from indexer.schema import FACET_FIELDS, FILTER_FIELDS, RANK_FIELDS
 from indexer.suggest import VOCABULARY_FILE, Suggestion, Vocabulary
 from kb.casenumber import find_case_numbers
 from kb.links import short_title as law_short_title
@@ -42,7 +43,6 @@ MAX_QUERY_CHARS = 1000
 MAX_PER_PAGE = 100
 MAX_PAGE = 100
 TEXT_FIELDS = ("title", "summary", "body")
-FILTER_FIELDS = FACET_FIELDS + ("tags", "statute", "kind")
 SORTS = ("relevance", "date", "precedent")
 RERANK_DEPTH = 200
 MAX_QUERY_GROUPS = 16  # a paragraph of facts (more words than this) keeps its most informative words
@@ -60,45 +60,6 @@ _english = StemmingAnalyzer()
 
 class QueryError(ValueError):
     """A query or parameter the search cannot run; the message says what to change."""
-
-
-@dataclass
-class Hit:
-    """One search result."""
-
-    id: str
-    type: str
-    title: str
-    url: str
-    snippet: str
-    score: float
-    kind: str = "entry"
-    parent_id: str | None = None
-    article: str | None = None
-    court: str | None = None
-    case_number: str | None = None
-    date: str | None = None
-    cause: str | None = None
-    procedure: str | None = None
-    authority: str | None = None
-    treatment: str | None = None
-    source_file: str | None = None
-    version_on: str | None = None
-    court_level: str | None = None
-    holding: str | None = None
-    reference: str | None = None  # rulings: 应当参照 (guiding case) or 可以参考
-    superseded: bool = False
-    updated: str | None = None  # when the entry's file last changed (ISO time), for feeds
-    others: list[dict[str, str]] = field(default_factory=list)  # collapsed copies: versions, restatements
-    tags: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the hit as JSON-ready values, without empty fields; rulings say ``follow`` and ``tier`` as /api/similar does."""
-        data = {k: v for k, v in asdict(self).items() if v not in (None, "", [], False)}
-        if self.type == "ruling":
-            data["follow"] = self.reference
-            data["tier"] = tier_name(self.authority)
-        return data
 
 
 @dataclass
@@ -907,32 +868,9 @@ class SearchIndex:
                                   "source_file": short.source_file or ""}.items() if v}
 
     def _hit_from_fields(self, fields: dict[str, Any], *, score: float, snippet: str) -> Hit:
-        date = fields.get("date")
-        meta = json.loads(fields["meta"]) if fields.get("meta") else {}
         if not snippet:
             snippet = highlight.htmlescape((fields.get("summary") or fields.get("body") or "")[:200])
-        kind = fields.get("kind", "entry")
-        parent = fields.get("parent_id")
-        title = fields.get("title", "")
-        if kind == "article":
-            title = f"{title} {fields.get('article', '')}"
-            url = entry_url(parent, fields.get("article"))
-        else:
-            url = entry_url(fields["id"])
-        authority = fields.get("authority") or None
-        follow = reference(authority) if fields.get("type") == "ruling" else None
-        return Hit(
-            court_level=fields.get("court_level") or None, holding=meta.get("holding"), reference=follow,
-            superseded=bool(fields.get("superseded")),
-            id=fields["id"], type=fields.get("type", ""), title=title, url=url, snippet=snippet, score=score,
-            kind=kind, parent_id=parent if kind == "article" else None, article=fields.get("article") or None,
-            court=fields.get("court") or None, case_number=fields.get("case_number") or None,
-            date=meta.get("decided_on") or meta.get("issued_on") or meta.get("version_on") or (date.date().isoformat() if date else None),
-            cause=fields.get("cause") or None, procedure=fields.get("procedure") or None,
-            authority=fields.get("authority") or None, treatment=fields.get("treatment") or None,
-            source_file=fields.get("source_file") or None, version_on=fields.get("version_on") or None,
-            tags=[t for t in (fields.get("tags") or "").split(",") if t], updated=fields.get("updated") or None,
-        )
+        return Hit.from_stored(fields, score=score, snippet=snippet)
 
     # -- entries --------------------------------------------------------------------------
 

@@ -28,7 +28,7 @@ import re
 import threading
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from functools import lru_cache
 from html import escape
 from typing import Any
@@ -38,11 +38,11 @@ from whoosh import query as wq
 from indexer.analyzer import normalize, read_dictionary, segment
 from indexer.build import USER_DICTIONARY
 from indexer.factsim import facts_section
+from indexer.hits import Hit
 from indexer.search import QueryError, SearchIndex
 from kb.citations import extract_citations
 from kb.links import citation_key
-from kb.precedent import CONSULT, is_recent, reference, tier_name, tier_rank
-from kb.render import entry_url
+from kb.precedent import is_recent, tier_rank
 
 MIN_TEXT = 20
 MAX_TEXT = 20_000
@@ -65,7 +65,10 @@ IMPLIED_MAX = 0.8
 
 # Words every judgment uses whatever it is about: they say nothing about the facts.
 # fmt: off
-BOILERPLATE = frozenset(["被告人", "被告", "原告", "上诉人", "被上诉人", "原审", "申请人", "被申请人", "第三人", "当事人", "委托", "代理人", "诉讼代理人", "辩护人", "法定代表人", "法院", "本院", "人民法院", "审理", "查明", "经审理查明", "审理查明", "认为", "本院认为", "判决", "判决如下", "裁定", "裁定如下", "判令", "宣判", "审判", "诉讼", "诉称", "辩称", "起诉", "起诉书", "诉讼请求", "请求", "事实", "理由", "证据", "证实", "证明", "供述", "证言", "笔录", "陈述", "意见", "质证", "采信", "认定", "予以", "公诉机关", "检察院", "人民检察院", "指控", "公诉", "出庭", "支持", "依法", "依照", "根据", "规定", "法律", "条", "款", "项", "之", "规定", "相关", "有关", "案件", "本案", "该案", "上述", "前述", "所述", "以上", "以下", "其中", "期间", "时许", "左右", "之后", "之前", "其后", "随后", "当日", "次日", "当天", "同日", "某日", "民事", "刑事", "行政", "一审", "二审", "再审", "终审", "案号", "案由", "纠纷", "案", "号", "元", "人民币", "万元", "余元", "年", "月", "日", "时", "分", "许", "等", "其", "该", "此", "称", "系", "后", "前", "经", "并", "及", "将", "向", "与", "以", "于", "从", "由", "为", "对于", "关于", "以及", "或者", "并且", "而且", "均", "即", "亦", "已", "已经", "未", "无", "有", "不", "上", "下", "中", "被害人", "犯罪", "涉嫌", "罪", "有期徒刑", "拘役", "管制", "罚金", "缓刑", "刑期", "羁押", "逮捕", "拘留", "取保候审", "归案", "到案", "坦白", "自首", "如实", "认罪", "认罚"])
+BOILERPLATE = frozenset(["被告人", "被告", "原告", "上诉人", "被上诉人", "原审", "申请人", "被申请人", "第三人", "当事人", "委托", "代理人", "诉讼代理人", "辩护人", "法定代表人", "法院", "本院", "人民法院", "审理", "查明", "经审理查明", "审理查明", "认为", "本院认为", "判决", "判决如下", "裁定", "裁定如下", "判令", "宣判", "审判", "诉讼", "诉称", "辩称", "起诉", "起诉书", "诉讼请求", "请求", "事实", "理由", "证据", "证实", "证明", "供述", "证言", "笔录", "陈述", "意见", "质证", "采信", "认定", "予以", "公诉机关", "检察院", "人民检察院", "指控", "公诉", "出庭", "支持", "依法", "依照", "根据", "规定", "法律", "条", "款", "项", "之", "规定", "相关", "有关", "案件", "本案", "该案", "上述", "前述", "所述", "以上", "以下", "其中", "期间", "时许", "左右", "之后", "之前", "其后", "随后", "当日", "次日", "当天", "同日", "某日", "民事", "刑事", "行政", "一审", "二审", "再审", "终审", "案号", "案由", "纠纷", "案", "号", "元", "人民币", "万元", "余元", "年", "月", "日", "时", "分", "许", "等", "其", "该", "此", "称", "系", "后", "前", "经", "并", "及", "将", "向", "与", "以", "于", "从", "由", "为", "对于", "关于", "以及", "或者", "并且", "而且", "均", "即", "亦", "已", "已经", "未", "无", "有", "不", "上", "下", "中", "被害人", "犯罪", "涉嫌", "罪", "有期徒刑", "拘役", "管制", "罚金", "缓刑", "刑期", "羁押", "逮捕", "拘留", "取保候审", "归案", "到案", "坦白", "自首", "如实", "认罪", "认罚",
+                          # the sentencing and plea words of criminal judgments, and places named by pointing
+                          "判处", "处罚", "处罚金", "量刑", "情节", "具有", "罪名", "机关", "过程", "异议", "开庭", "开庭审理", "自愿", "建议", "具结", "具结书", "签字",
+                          "本市", "本区", "本县", "本省", "该市", "该区", "该县", "我市", "当地", "附近"])
 # Common charges (罪名) of the Criminal Law, as the SPC names them. "name: core|core" lists the
 # words that imply the charge in a description of conduct; by default the name without 罪.
 CHARGES = """
@@ -183,6 +186,7 @@ _NAME = re.compile(r"某")
 # Article numbers (第五十五) and institutions (北京互联网法院, 某某派出所) say nothing about the facts.
 _NOT_FACT = re.compile(r"^第[0-9零〇一二两三四五六七八九十百千]+|(?:法院|检察院|公安局|派出所|分局)$")
 _CJK_OR_ALPHA = re.compile(r"[\u4e00-\u9fffa-z]")
+_NUMERAL_QUANTITY = re.compile(r"^[零〇一二两三四五六七八九十百千万余]+[个日月年次名天时分元倍件辆台周岁]*$")
 
 
 @dataclass(frozen=True)
@@ -240,43 +244,21 @@ class FactProfile:
 
 
 @dataclass
-class SimilarHit:
-    """One similar ruling and why it matched."""
+class SimilarHit(Hit):
+    """One similar ruling (a hit) and why it matched."""
 
-    id: str
-    title: str
-    url: str
-    score: float
-    court: str | None = None
-    case_number: str | None = None
-    date: str | None = None
-    cause: str | None = None
-    procedure: str | None = None
-    authority: str | None = None
-    treatment: str | None = None
-    holding: str | None = None
-    follow: str = CONSULT
     shared_labels: list[str] = field(default_factory=list)
     shared_statutes: list[str] = field(default_factory=list)
     same_law: list[str] = field(default_factory=list)
     shared_terms: list[str] = field(default_factory=list)
-    snippet: str = ""
     text_score: float = 0.0
     statute_score: float = 0.0
     label_score: float = 0.0
 
-    @property
-    def tier(self) -> str:
-        """Return the authority tier, 其他 when the entry names none."""
-        return tier_name(self.authority)
-
     def to_dict(self) -> dict[str, Any]:
-        """Return the hit as JSON-ready values: the ruling, then the explanation."""
-        data = {k: v for k, v in asdict(self).items() if v not in (None, "", [])}
-        for name in ("shared_labels", "shared_statutes", "same_law", "shared_terms", "snippet",
-                     "text_score", "statute_score", "label_score"):
-            data.pop(name, None)
-        data["tier"] = self.tier
+        """Return the hit as JSON-ready values: the ruling, then the explanation (with the snippet)."""
+        data = super().to_dict()
+        data.pop("snippet", None)
         data["explanation"] = {
             "causes": [x for x in self.shared_labels if not x.endswith("罪")],
             "charges": [x for x in self.shared_labels if x.endswith("罪")],
@@ -341,8 +323,12 @@ def legal_dictionary(index: SearchIndex) -> frozenset[str]:
 
 
 def is_key_term(word: str) -> bool:
-    """Return True for words that can carry meaning: not boilerplate, names, numbers or single characters."""
-    if len(word) < 2 or word in BOILERPLATE or _NAME.search(word) or _NOT_FACT.search(word):
+    """Return True for words that can carry meaning: not boilerplate, names, numbers or single characters.
+
+    Similar rulings are explained by key terms only: a one-character province name (浙 of a plate
+    浙A8XXXX) or a quantity (十五日, 二个月: the sentence, not the conduct) is never a reason.
+    """
+    if len(word) < 2 or word in BOILERPLATE or _NAME.search(word) or _NOT_FACT.search(word) or _NUMERAL_QUANTITY.match(word):
         return False
     if not _CJK_OR_ALPHA.search(word):
         return False
@@ -511,9 +497,9 @@ def snippet(text: str, terms: list[str], width: int = 160) -> str:
 
 
 # Facts mode (indexer/factsim.py): rulings with a facts section (案件基本情况, as imported criminal
-# judgments have) are ranked by BM25 over their facts plus the predicted-charge boost, the weight
-# chosen on LeCaRD's dev half (bench/LECARD.md). A ruling scoring below FACTS_CUTOFF of the best
-# one is not offered as similar.
+# judgments have) are ranked by BM25 over their facts (the conduct view, plus the all-words view at
+# factsim.WORDS_WEIGHT) plus the predicted-charge boost, the weights chosen on LeCaRD's dev half
+# (bench/LECARD.md). A ruling scoring below FACTS_CUTOFF of the best one is not offered as similar.
 CHARGE_WEIGHT = 0.5
 FACTS_CUTOFF = 0.2
 CHARGE_MODEL_FILE = "charges.npz"
@@ -557,8 +543,12 @@ def facts_matrix(index: SearchIndex, searcher: Any) -> Any:
 
 
 def _rank_by_facts(index: SearchIndex, searcher: Any, matrix: Any, text: str, profile: FactProfile,
-                   limit: int, exclude: str | None = None) -> list[SimilarHit]:
-    """Rank the rulings with facts by BM25 over facts + predicted-charge boost; explain each hit."""
+                   limit: int, exclude: str | None = None, charges: Iterable[str] = ()) -> list[SimilarHit]:
+    """Rank the rulings with facts by BM25 over facts + predicted-charge boost; explain each hit.
+
+    ``charges`` are the charges of the ruling asked about (similar to an entry): a hit judged for
+    one of them names it as shared, whether or not the classifier predicted it.
+    """
     import numpy as np
 
     from indexer.factsim import blend, charge_overlap
@@ -566,9 +556,9 @@ def _rank_by_facts(index: SearchIndex, searcher: Any, matrix: Any, text: str, pr
     model = charge_model(index)
     predicted = model.predict(text) if model is not None else {}
     vector = matrix.query_vector(text)  # segmented once, used for scores, terms and reasons
-    bm = matrix.vector_scores(*vector)
+    bm, words = matrix.text_scores(text, vector)  # the conduct view and the all-words view (scoring only)
     overlap = charge_overlap(predicted, matrix)
-    scores = blend(bm, overlap, CHARGE_WEIGHT if predicted else 0.0)
+    scores = blend(bm, overlap, CHARGE_WEIGHT if predicted else 0.0, words)
     if not len(scores) or scores.max() <= 0:
         return []
     if exclude is not None and exclude in matrix.ids:
@@ -580,22 +570,18 @@ def _rank_by_facts(index: SearchIndex, searcher: Any, matrix: Any, text: str, pr
     top_text = float(bm.max()) or 1.0
     for name, p in predicted.items():
         profile.labels.setdefault(name, round(p, 3))
-    profile.terms = matrix.vector_terms(*vector, top=MAX_TERMS)
+    profile.terms = [(t, w) for t, w in matrix.vector_terms(*vector, top=2 * MAX_TERMS) if is_key_term(t)][:MAX_TERMS]
     top = [int(row) for row in top if scores[row] > 0 and scores[row] >= FACTS_CUTOFF * best]
-    reasons = matrix.batch_contributions(*vector, top, top=SHOWN_TERMS)
+    reasons = [[t for t in terms if is_key_term(t)][:SHOWN_TERMS] for terms in matrix.batch_contributions(*vector, top, top=3 * SHOWN_TERMS)]
+    known = set(charges)
     hits = []
     for row, terms in zip(top, reasons, strict=True):
         # By the unique id alone: adding kind=entry makes Whoosh walk that long posting list (4 ms a hit).
         docnum = searcher.document_number(id=matrix.ids[row])
         fields = searcher.stored_fields(docnum) if docnum is not None else {}
-        meta = json.loads(fields.get("meta") or "{}")
-        shared = [c for c in matrix.charges[row] if c in predicted]
-        hits.append(SimilarHit(
-            id=matrix.ids[row], title=fields.get("title", ""), url=entry_url(matrix.ids[row]), score=round(float(scores[row]), 4),
-            court=fields.get("court") or None, case_number=fields.get("case_number") or None,
-            date=meta.get("decided_on"), cause=fields.get("cause") or None, procedure=fields.get("procedure") or None,
-            authority=fields.get("authority") or None, treatment=fields.get("treatment") or None,
-            holding=meta.get("holding"), follow=reference(fields.get("authority")),
+        shared = [c for c in matrix.charges[row] if c in predicted or c in known]
+        hits.append(SimilarHit.from_stored(
+            {"id": matrix.ids[row], **fields}, score=round(float(scores[row]), 4),
             shared_labels=shared, shared_terms=terms,
             snippet=facts_section(fields.get("markdown") or "")[:SNIPPET_SOURCE],
             text_score=float(bm[row]) / top_text, label_score=float(overlap[row]),
@@ -624,7 +610,7 @@ def search_similar(index: SearchIndex, *, text: str | None = None, entry_id: str
         statutes = text_statutes(facts) if stored is None else [k for k in (stored.get("statutes") or "").split(",") if k]
         profile = FactProfile(statutes=statutes)
         hits = _rank_by_facts(index, searcher, matrix, facts, profile, limit if order == "similarity" else MAX_LIMIT,
-                              exclude=entry_id)
+                              exclude=entry_id, charges=[c for c in ((stored or {}).get("charges") or "").split(",") if c])
     else:
         profile = _profile(index, searcher, text, stored)
         hits = _rank(index, searcher, profile, exclude=entry_id)
@@ -698,13 +684,8 @@ def _rank(index: SearchIndex, searcher: Any, profile: FactProfile, exclude: str 
         text_score = raw / top_text
         score = TEXT_WEIGHT * text_score + STATUTE_WEIGHT * statute_score + LABEL_WEIGHT * label_score
         terms = sorted(matched.get(docnum, ()), key=lambda t: (-term_weight.get(t, 0.0), t))
-        meta = json.loads(fields.get("meta") or "{}")
-        hits.append(SimilarHit(
-            id=fields["id"], title=fields.get("title", ""), url=entry_url(fields["id"]), score=round(score, 4),
-            court=fields.get("court") or None, case_number=fields.get("case_number") or None,
-            date=meta.get("decided_on"), cause=fields.get("cause") or None, procedure=fields.get("procedure") or None,
-            authority=fields.get("authority") or None, treatment=fields.get("treatment") or None,
-            holding=meta.get("holding"), follow=reference(fields.get("authority")),
+        hits.append(SimilarHit.from_stored(
+            fields, score=round(score, 4),
             shared_labels=shared_labels, shared_statutes=shared, same_law=same_law,
             shared_terms=[t for t in terms if t in term_weight][:SHOWN_TERMS],
             snippet=fields.get("body") or fields.get("summary") or "",

@@ -161,6 +161,32 @@ def short_title(law: str) -> str:
     return title.removeprefix(PRC) or title
 
 
+# Who issues judicial interpretations and joint opinions, as their titles open (最高人民法院、最高人民检察院关于…).
+INTERPRETATION_ISSUERS = ("最高人民法院", "最高人民检察院", "公安部", "司法部", "国家安全部")
+_ISSUER_RUN = re.compile(rf"^(?:(?:{'|'.join(INTERPRETATION_ISSUERS)})[、，,]?)+")
+# Title marks inside a title (《关于适用〈中华人民共和国刑事诉讼法〉的解释》), in the forms judgments use.
+_INNER_TITLE_MARKS = re.compile(r"[《》〈〉<>﹤﹥＜＞]")
+
+
+def law_name(law: str) -> tuple[frozenset[str], str]:
+    """Return (issuers, name): how a law is known, whichever way a text writes its title.
+
+    Judgments cite one judicial interpretation as 《最高人民法院、最高人民检察院关于办理贪污贿赂刑事
+    案件适用法律若干问题的解释》, 《最高人民法院最高人民检察院〈关于办理…的解释〉》 or
+    《关于办理…的解释》, and the statute corpus titles 《最高人民法院关于适用〈中华人民共和国刑事诉讼法〉
+    的解释》 as 最高人民法院关于适用《刑事诉讼法》的解释. The name drops the issuers at the start
+    (returned apart, so a citation that names them can be told from another issuer's document),
+    the title marks inside and 中华人民共和国; nothing else is changed, so a misspelt title stays
+    unknown.
+    """
+    title = _INNER_TITLE_MARKS.sub("", short_title(law)).replace(PRC, "")
+    issuers = _ISSUER_RUN.match(title)
+    if not issuers:
+        return frozenset(), title
+    named = frozenset(i for i in INTERPRETATION_ISSUERS if i in issuers[0])
+    return named, title[issuers.end():] or title
+
+
 @dataclass(frozen=True)
 class Citation:
     """One cited article (with paragraph and item when given) of one law, by short title.

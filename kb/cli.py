@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from kb.entry import Entry
+from kb.fields import ENTRY_TYPES
 from kb.links import check_links
 from kb.loader import load_all
 from kb.problems import Problem, summarize
@@ -125,7 +126,7 @@ def build_and_record(roots: list[Path], index_dir: Path, *, clean: bool = False,
 @main.command()
 @click.argument("query")
 @click.option("--index", "index_dir", type=click.Path(path_type=Path), default=DEFAULT_INDEX, show_default=True)
-@click.option("--type", "entry_type", type=click.Choice(["ruling", "guideline", "statute"]))
+@click.option("--type", "entry_type", type=click.Choice(ENTRY_TYPES))
 @click.option("--page", type=int, default=1)
 @click.option("--per-page", type=int, default=10)
 @click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance")
@@ -237,7 +238,7 @@ def rebuild(roots: list[Path], index_dir: Path, drafts: bool, cache: dict) -> No
 
 
 @main.command()
-@click.argument("entry_type", type=click.Choice(["ruling", "guideline", "statute"]))
+@click.argument("entry_type", type=click.Choice(ENTRY_TYPES))
 @click.argument("title")
 @click.option("--case-number", help="案号, e.g. （2021）京0491民初1号; also names the file: 2021-jing0491-minchu-1.md.")
 @click.option("--content", "content_dir", type=click.Path(path_type=Path, file_okay=False), default=DEFAULT_CONTENT, show_default=True)
@@ -300,11 +301,12 @@ def import_lawrefbook(src: Path, dest: Path, only: tuple[str, ...]) -> None:
 @click.argument("dest", type=click.Path(path_type=Path, file_okay=False))
 @click.option("--only", multiple=True, help="Judgment id to import (repeatable). Default: all.")
 @click.option("--limit", type=int, default=None, help="Import only the first N judgments of the archive (fixtures, CI).")
-def import_lecard(src: Path, dest: Path, only: tuple[str, ...], limit: int | None) -> None:
+@click.option("--charge", "charges", multiple=True, help="Import only the judgments that convict of this charge, e.g. 危险驾驶罪 (repeatable).")
+def import_lecard(src: Path, dest: Path, only: tuple[str, ...], limit: int | None, charges: tuple[str, ...]) -> None:
     """Convert LeCaRD judgments (SRC: the corpus folder or its judgments.tar.xz) into ruling entries under DEST."""
     from kb.importers.lecard import import_judgments
 
-    report = import_judgments(src, dest, only=set(only) or None, limit=limit)
+    report = import_judgments(src, dest, only=set(only) or None, limit=limit, charges=set(charges) or None)
     for problem in report.problems:
         click.echo(str(problem))
     click.echo(f"Converted {len(report.converted)} judgments, rejected {len(report.problems)}, in {report.seconds:.1f} s.")

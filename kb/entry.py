@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+# A source that names the corpus file an imported entry was made from: corpus file: <corpus>/<file>.
+CORPUS_FILE = "corpus file:"
 ARTICLE_START = re.compile(r"^(第[一二三四五六七八九十百千零〇两\d]+条(?:之[一二三四五六七八九十]+)?)[ \u3000]")
 HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
 ANCHORED_HEADING = re.compile(r"^#{2,4}[ \t]+(.+?)[ \t#]*$", re.M)  # h2-h4 keep their id through the sanitiser
@@ -78,6 +80,13 @@ class Entry:
     def year(self) -> int | None:
         """Return the year of ``date``."""
         return int(self.date[:4]) if self.date else None
+
+    @property
+    def is_corpus_copy(self) -> bool:
+        """Return True for an entry whose text is a corpus file's, kept as it is (its sources are all
+        ``corpus file:``): an imported judgment. Its citations and case number are the court's own
+        words, which no editor can correct in the entry (kb.links.check_links)."""
+        return bool(self.sources) and all(s.startswith(CORPUS_FILE) for s in self.sources)
 
     @property
     def is_draft(self) -> bool:

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from kb.entry import CORPUS_FILE
+
 ENTRY_TYPES = ("ruling", "guideline", "statute")
 ALL = frozenset(ENTRY_TYPES)
 CITING = frozenset({"ruling", "guideline"})
@@ -124,7 +126,7 @@ def to_sources(value: Any) -> tuple[str, ...]:
     """Return source references: URLs, 'statute text: <corpus path>' or 'corpus file: <corpus>/<file>'."""
     items = to_list(value) if not isinstance(value, str) else (value.strip(),) if value.strip() else ()
     for item in items:
-        if not (item.startswith(("http://", "https://", "statute text:", "corpus file:"))):
+        if not (item.startswith(("http://", "https://", "statute text:", CORPUS_FILE))):
             raise FieldError(
                 f"'{item}' is not a source.",
                 "Give a URL (https://...), 'statute text: lawrefbook-laws/<path>' or 'corpus file: <corpus>/<file>'.",

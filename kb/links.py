@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from kb.citations import Citation, CitationError, extract_citations, parse_citation, short_title
+from kb.citations import Citation, CitationError, extract_citations, law_name, parse_citation, short_title
 from kb.entry import Entry
 from kb.problems import Problem
 
@@ -80,7 +80,7 @@ def load_repealed(content_dirs: Iterable[Path]) -> dict[str, dict]:
 
 
 class StatuteResolver:
-    """Find the statute entry and article a citation names; the newest version wins."""
+    """Find the statute entry and article a citation names: the version in force on the citing entry's date, else the newest."""
 
     def __init__(self, entries: Iterable[Entry], repealed: dict[str, dict] | None = None) -> None:
         self.repealed = repealed or {}
@@ -92,10 +92,40 @@ class StatuteResolver:
             by_title[short_title(entry.short_title or entry.title)].append(entry)
             self.labels[entry.id] = entry.article_labels  # computed once per entry, kept with it
         self.by_title = {t: sorted(es, key=lambda e: e.version_on or "", reverse=True) for t, es in by_title.items()}
+        self.by_name: dict[str, list[tuple[frozenset[str], str]]] = defaultdict(list)
+        for title in self.by_title:
+            issuers, name = law_name(title)
+            self.by_name[name].append((issuers, title))
 
-    def resolve(self, citation: Citation) -> str | None:
-        """Return 'entry-id#第X条' for the cited article, or None if no imported statute has it."""
-        for entry in self.by_title.get(short_title(citation.law), []):
+    def versions(self, law: str) -> list[Entry]:
+        """Return the imported versions of the law a citation names, newest first ([] if none or unsure).
+
+        The title as written comes first; else the law's name (kb.citations.law_name), when every
+        imported statute of that name that names its issuers names the same ones, and those include
+        the issuers the citation names: 《关于办理盗窃刑事案件…的解释》 is the one the 最高人民法院 and
+        最高人民检察院 issued, but a name two issuers both used resolves only with its issuer.
+        """
+        title = short_title(law)
+        if title in self.by_title:
+            return self.by_title[title]
+        issuers, name = law_name(law)
+        candidates = [(named, t) for named, t in self.by_name.get(name, ()) if issuers <= named or not named]
+        if len({named for named, _t in candidates if named}) > 1:
+            return []
+        found = [e for _named, t in candidates for e in self.by_title[t]]
+        return sorted(found, key=lambda e: e.version_on or "", reverse=True)
+
+    def resolve(self, citation: Citation, on: str | None = None) -> str | None:
+        """Return 'entry-id#第X条' for the cited article, or None if no imported statute has it.
+
+        With ``on`` (the citing entry's date), the version in force then is tried first: a 2016
+        judgment's 第二百四十一条 of the criminal-procedure interpretation is the 2012 text's, not the
+        renumbered 2021 one's; else the newest version that has the article.
+        """
+        versions = self.versions(citation.law)
+        if on:
+            versions = [e for e in versions if (e.version_on or "") <= on] + [e for e in versions if (e.version_on or "") > on]
+        for entry in versions:
             if citation.label in self.labels[entry.id]:
                 return f"{entry.id}#{citation.label}"
         return None
@@ -108,7 +138,7 @@ class StatuteResolver:
         """Return citation key -> 'entry-id#第X条' for every resolvable citation of ``entry``."""
         result = {}
         for citation, _line in cited(entry):
-            target = self.resolve(citation)
+            target = self.resolve(citation, entry.date)
             if target:
                 result[citation_key(citation)] = target
         return result
@@ -120,12 +150,14 @@ def check_links(entries: list[Entry], content_dirs: Iterable[Path] = ()) -> list
     ids = {e.id: e for e in entries}
     problems: list[Problem] = []
     owner_of_alias: dict[str, Entry] = {}
-    case_numbers: dict[str, Entry] = {}
+    case_numbers: dict[str, list[Entry]] = defaultdict(list)
     for entry in entries:
         for citation, line in cited(entry):
-            if resolver.resolve(citation) or resolver.is_repealed(citation):
+            # A corpus copy's citations are the court's words: linked where they resolve, but a
+            # misspelt title or a document the statute corpus lacks is nothing an editor can fix.
+            if entry.is_corpus_copy or resolver.resolve(citation, entry.date) or resolver.is_repealed(citation):
                 continue
-            if short_title(citation.law) in resolver.by_title:
+            if resolver.versions(citation.law):
                 hint = f"Check the article number; the imported statute has no {citation.label}."
             else:
                 hint = f"Import the statute: kb import lawrefbook ../shared/corpus/lawrefbook-laws content/statutes --only {short_title(citation.law)}"
@@ -154,14 +186,27 @@ def check_links(entries: list[Entry], content_dirs: Iterable[Path] = ()) -> list
             else:
                 owner_of_alias[alias] = entry
         if entry.case_number:
-            first = case_numbers.get(entry.case_number)
+            first = next((e for e in case_numbers[entry.case_number] if same_ruling(e, entry)), None)
             if first is not None:
                 problems.append(Problem(entry.path, entry.line_of("case_number"), "case_number",
                                         f"{entry.case_number} is also the case number of {first.path}.",
                                         "One ruling, one entry: merge them, or correct the number."))
-            else:
-                case_numbers[entry.case_number] = entry
+            case_numbers[entry.case_number].append(entry)
     return problems
+
+
+def same_ruling(first: Entry, second: Entry) -> bool:
+    """Return True if two entries with one case number stand for one ruling.
+
+    Not when both name their courts and the courts differ: a number before 2016 abbreviates its
+    court locally, so （2015）上刑初字第53号 is a number of 上街区 (Henan) and of 上犹县 (Jiangxi).
+    Nor when both are copies of different files of a corpus: courts sometimes issue two
+    documents under one number (co-defendants judged apart), and a corpus may hold one judgment
+    twice; the corpus is the source, so no editor can merge them.
+    """
+    if first.court and second.court and first.court != second.court:
+        return False
+    return not (first.is_corpus_copy and second.is_corpus_copy and first.sources != second.sources)
 
 
 def _suggest(name: str, ids: dict[str, Entry]) -> str:

@@ -19,7 +19,7 @@ import frontmatter
 import yaml
 
 from kb.entry import Entry
-from kb.fields import FIELDS_BY_NAME, FieldError
+from kb.fields import ENTRY_TYPES, FIELDS_BY_NAME, FieldError
 from kb.frontmatter import FrontMatterError, parse_front_matter
 from kb.problems import Problem, display_path
 from kb.progress import Progress
@@ -101,7 +101,7 @@ def parse_entry(text: str, shown: str, *, default_id: str, strict: bool = False)
             hint = f"Did you mean '{close[0]}'?" if close else "Remove it, or see the field table in README.md."
             problems.append(Problem(shown, line, name, "unknown field.", hint))
             continue
-        if isinstance(entry_type, str) and entry_type in ("ruling", "guideline", "statute") and entry_type not in spec.types:
+        if isinstance(entry_type, str) and entry_type in ENTRY_TYPES and entry_type not in spec.types:
             kinds = ", ".join(sorted(spec.types))
             problems.append(Problem(shown, line, name, f"is not a field of a {entry_type}.", f"It belongs to: {kinds}. Remove it."))
             continue

@@ -15,7 +15,7 @@ import pytest
 
 from indexer import analyzer
 from indexer.analyzer import ChineseAnalyzer, normalize
-from tests.conftest import CONTENT, CORPUS
+from tests.support import CONTENT, CORPUS
 
 pytestmark = pytest.mark.skipif(analyzer.rjieba is None, reason="rjieba is not installed (setup.cfg requires it; KB_SEGMENTER=jieba runs without it); nothing to compare")
 

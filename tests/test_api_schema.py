@@ -15,7 +15,6 @@ import pytest
 import schemathesis
 from schemathesis import GenerationMode
 
-from tests.test_reliability import figures  # noqa: F401  (fixture)
 from webapp.openapi import PATHS, openapi_document
 
 EXAMPLES = 150
@@ -49,7 +48,7 @@ RUNS = [(path, method, "positive") for path in sorted(PATHS) for method in PATHS
 
 
 @pytest.mark.parametrize("path, method, mode", RUNS)
-def test_api_conforms_and_never_errors(api_schema, figures, path: str, method: str, mode: str) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_api_conforms_and_never_errors(api_schema, figures, path: str, method: str, mode: str) -> None:  # type: ignore[no-untyped-def]
     operation = api_schema[path][method.upper()]
     strategy = operation.as_strategy(generation_mode=GenerationMode(mode))
     excluded = excluded_checks()

@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
+from tests.support import PAYLOADS, build_tree, entry_text, serving
+
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def page(browser) -> Iterator[object]:  # type: ignore[no-untyped-def]
-    context = browser.new_context(locale="zh-CN")
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.errors = errors
-    yield page
-    context.close()
 
 
 def test_search_facet_and_open_entry(page, live_server: str) -> None:  # type: ignore[no-untyped-def]
@@ -40,47 +29,26 @@ def test_search_facet_and_open_entry(page, live_server: str) -> None:  # type: i
     assert page.errors == []
 
 
-def test_hostile_content_runs_no_script(page, tmp_path, content_dir) -> None:  # type: ignore[no-untyped-def]
-    import subprocess
-
-    from indexer import build_index
-    from tests.conftest import KB, ROOT, entry_text, free_port, stop, wait_for
-    from tests.test_render import PAYLOADS
-
+def test_hostile_content_runs_no_script(page, tmp_path) -> None:  # type: ignore[no-untyped-def]
     body = "\n\n".join(PAYLOADS.values()) + "\n\n<img src=x onerror=\"window.__pwned=1\">\n\n<svg><script>window.__pwned=2</script></svg>"
-    root = content_dir({"guidelines/hostile.md": entry_text(type_="guideline", title="恶意内容", body=body)})
-    build_index([root], tmp_path / "ix", clean=True)
-    port = free_port()
-    proc = subprocess.Popen([*KB, "serve", "--port", str(port), "--index", str(tmp_path / "ix")], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        wait_for(f"http://127.0.0.1:{port}/-/health", proc=proc)
+    index_dir = build_tree(tmp_path, {"guidelines/hostile.md": entry_text(type_="guideline", title="恶意内容", body=body)})
+    with serving(index_dir) as base:
         dialogs: list[str] = []
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-        page.goto(f"http://127.0.0.1:{port}/entries/hostile")
+        page.goto(f"{base}/entries/hostile")
         page.wait_for_selector("article.entry")
         page.wait_for_timeout(300)
         assert dialogs == []
         assert page.evaluate("window.__pwned === undefined")
-    finally:
-        stop(proc)
 
 
 def test_open_entry_reloads_when_its_file_changes(page, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    import subprocess
-
-    from tests.conftest import KB, ROOT, entry_text, free_port, stop, wait_for
-
     content = tmp_path / "content"
     (content / "rulings").mkdir(parents=True)
     path = content / "rulings" / "live.md"
     path.write_text(entry_text(title="实时预览", body="第一版正文。"), encoding="utf-8")
-    port = free_port()
-    proc = subprocess.Popen([*KB, "serve", "--watch", "--content", str(content), "--index", str(tmp_path / "ix"), "--port", str(port)],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        wait_for(f"http://127.0.0.1:{port}/-/health", proc=proc, timeout=60)
-        page.goto(f"http://127.0.0.1:{port}/entries/live")
+    with serving(tmp_path / "ix", "--watch", "--content", str(content)) as base:
+        page.goto(f"{base}/entries/live")
         assert "第一版正文" in page.locator("article .body").inner_text()
         page.wait_for_timeout(700)  # let the page take its first status stamp
         path.write_text(entry_text(title="实时预览", body="第二版正文，已经修改。"), encoding="utf-8")
@@ -88,8 +56,6 @@ def test_open_entry_reloads_when_its_file_changes(page, tmp_path) -> None:  # ty
 
         expect(page.locator("article .body")).to_contain_text("第二版正文", timeout=15000)
         assert page.errors == []
-    finally:
-        stop(proc)
 
 
 def test_english_interface_and_the_online_shopping_guide(page, live_server: str) -> None:  # type: ignore[no-untyped-def]

@@ -15,6 +15,7 @@ from kb.citations import (
     chinese_to_int,
     extract_citations,
     int_to_chinese,
+    law_name,
     normal_article_label,
     parse_article_label,
     parse_article_label_parts,
@@ -427,3 +428,25 @@ def test_parse_citation_keeps_sub_article() -> None:
     assert sorted([Citation("刑法", 134), Citation("刑法", 133, sub=1), Citation("刑法", 133)]) == [
         Citation("刑法", 133), Citation("刑法", 133, sub=1), Citation("刑法", 134)
     ]
+
+
+@pytest.mark.parametrize(("law", "issuers", "name"), [
+    # As the statute corpus titles them.
+    ("最高人民法院、最高人民检察院关于办理盗窃刑事案件适用法律若干问题的解释", {"最高人民法院", "最高人民检察院"},
+     "关于办理盗窃刑事案件适用法律若干问题的解释"),
+    ("最高人民法院关于适用《刑事诉讼法》的解释", {"最高人民法院"}, "关于适用刑事诉讼法的解释"),
+    # As judgments cite them: issuers run together, inside the title marks, or left out; 〈〉 < > ﹤﹥ inside.
+    ("《最高人民法院最高人民检察院〈关于办理盗窃刑事案件适用法律若干问题的解释〉》", {"最高人民法院", "最高人民检察院"},
+     "关于办理盗窃刑事案件适用法律若干问题的解释"),
+    ("《关于办理盗窃刑事案件适用法律若干问题的解释》", set(), "关于办理盗窃刑事案件适用法律若干问题的解释"),
+    ("《最高人民法院关于适用〈中华人民共和国刑事诉讼法〉的解释》", {"最高人民法院"}, "关于适用刑事诉讼法的解释"),
+    ("最高人民法院关于适用﹤中华人民共和国刑事诉讼法﹥的解释", {"最高人民法院"}, "关于适用刑事诉讼法的解释"),
+    ("最高人民法院、最高人民检察院、公安部关于办理醉酒驾驶机动车刑事案件适用法律若干问题的意见",
+     {"最高人民法院", "最高人民检察院", "公安部"}, "关于办理醉酒驾驶机动车刑事案件适用法律若干问题的意见"),
+    # Laws keep their short title; a misspelt title stays as it is.
+    ("中华人民共和国刑法", set(), "刑法"),
+    ("中国人民共和国刑法", set(), "中国人民共和国刑法"),
+    ("最高人民法院、最高人民检察院", {"最高人民法院", "最高人民检察院"}, "最高人民法院、最高人民检察院"),
+])
+def test_law_name(law: str, issuers: set[str], name: str) -> None:
+    assert law_name(law) == (frozenset(issuers), name)

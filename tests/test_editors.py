@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, entry_text
+from tests.support import ROOT, entry_text
 
 CAUSES = "causes:\n  合同纠纷: {}\n  网络购物合同纠纷: {parent: 合同纠纷}\n"
 # The file of the issue: a published ruling with an impossible date and a 案由 outside causes.yaml.

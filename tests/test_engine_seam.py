@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from tests.conftest import ROOT
+from tests.support import ROOT
 
 # The modules that implement the engine on Whoosh: reading postings, patching its defects, writing builds.
 ENGINE = {"indexer/docsets.py", "indexer/whoosh_fixes.py", "indexer/build.py"}

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from indexer.charges import ChargeModel, train
-from indexer.factsim import FactsMatrix, blend, charge_overlap, is_place, tokens
+from indexer.factsim import FactsMatrix, all_words, blend, charge_overlap, is_place, tokens
 
 DRUNK = "被告人甲酒后驾驶小型轿车行驶至长沙市天心区某路段，经检验其血液中乙醇含量为{n}毫克／100毫升。"
 THEFT = "被告人乙趁被害人熟睡之际，在浏阳市某小区盗窃手机{n}部，经鉴定价值人民币三千元。"
@@ -52,3 +52,32 @@ def test_charge_model_trains_saves_and_predicts(tmp_path: Path) -> None:
     predicted = loaded.predict("某人醉酒驾驶机动车，血液中乙醇含量很高。")
     assert next(iter(predicted)) == "危险驾驶罪" and abs(sum(predicted.values()) - 1.0) < 1e-5
     assert next(iter(loaded.predict("某人盗窃他人手机两部。"))) == "盗窃罪"
+
+
+def test_the_all_words_view_scores_names_and_places_but_never_explains_by_them() -> None:
+    # Two judgments with the same conduct; only the second happened in the query's county.
+    facts = [DRUNK.format(n=90).replace("长沙市天心区", "衡阳市珠晖区"), DRUNK.format(n=90),
+             THEFT.format(n=1), THEFT.format(n=2), THEFT.format(n=3)]
+    matrix = FactsMatrix.build([str(i) for i in range(5)], facts, [("危险驾驶罪",)] * 2 + [("盗窃罪",)] * 3, words_view=True)
+    assert matrix.words_view is not None and matrix.words_view.analyzer == "words"
+    assert {"长沙市", "天心区", "莫新国"} <= set(all_words("被告人莫新国在长沙市天心区酒后驾驶。"))
+    query = "被告人丙酒后驾驶小型轿车行驶至长沙市天心区，其血液中乙醇含量超标。"
+    conduct, words = matrix.text_scores(query)
+    assert words is not None
+    assert conduct[0] == conduct[1]  # the conduct view drops places: it cannot tell them apart
+    both = blend(conduct, np.zeros(5), 0.0, words)
+    assert both[1] > both[0] > both[2:].max()
+    assert blend(conduct, np.zeros(5), 0.0).tolist() == (conduct / conduct.max()).tolist()  # no view, no change
+    for row in (0, 1):
+        reasons = matrix.contributions(query, row, min_df=1)
+        assert reasons and not {"长沙市", "天心区", "长沙", "天心"} & set(reasons)
+
+
+def test_query_words_count_by_their_square_root_in_the_conduct_view_only() -> None:
+    facts = [DRUNK.format(n=80 + i) for i in range(3)] + [THEFT.format(n=i + 1) for i in range(3)]
+    matrix = FactsMatrix.build([str(i) for i in range(6)], facts, words_view=True)
+    assert matrix.words_view is not None
+    once, four = matrix.query_vector("酒后驾驶。"), matrix.query_vector("酒后驾驶。" * 4)
+    assert once[0].tolist() == four[0].tolist() and four[1].tolist() == [2.0] * len(once[0])
+    assert matrix.words_view.query_vector("酒后驾驶。" * 4)[1].max() == 4.0
+    assert np.allclose(matrix.scores("酒后驾驶。" * 4), 2 * matrix.scores("酒后驾驶。"))

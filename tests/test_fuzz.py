@@ -8,9 +8,7 @@ and a failure reproduces.
 from __future__ import annotations
 
 import html
-import os
 import re
-import subprocess
 import tempfile
 from collections import Counter
 from html.parser import HTMLParser
@@ -20,13 +18,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from indexer import QueryError
 from kb.casenumber import CaseNumberError, find_case_numbers, looks_like_case_number, normalize_case_number, parse_case_number
 from kb.citations import Citation, CitationError, chinese_to_int, extract_citations, int_to_chinese, parse_citation
 from kb.loader import load_entry, parse_entry
 from kb.problems import Problem
-from tests.conftest import KB, ROOT, entry_text, free_port, stop, wait_for, write_tree
-from tests.test_reliability import figures  # noqa: F401  (fixture)
+from tests.support import build_tree, entry_text, serving
 
 FUZZ = settings(max_examples=150, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large])
@@ -69,7 +65,7 @@ def check_problems(problems: list[Problem], path: str, text: str) -> None:
 
 @FUZZ
 @given(text=front_matter_text)
-def test_front_matter_loader_never_crashes(text: str, figures) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_front_matter_loader_never_crashes(text: str, figures) -> None:  # type: ignore[no-untyped-def]
     figures.add("front-matter texts fuzzed (hypothesis)", 1)
     entry, problems = parse_entry(text, "f.md", default_id="f")
     check_problems(problems, "f.md", text)
@@ -85,7 +81,7 @@ def test_front_matter_loader_never_crashes(text: str, figures) -> None:  # type:
 @given(data=st.one_of(st.binary(max_size=300), front_matter_text.map(lambda t: t.encode("utf-8")),
                       front_matter_text.map(lambda t: t.encode("utf-16")),
                       front_matter_text.map(lambda t: b"\xef\xbb\xbf" + t.encode("utf-8"))))
-def test_entry_files_of_any_bytes_never_crash(data: bytes, figures) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_entry_files_of_any_bytes_never_crash(data: bytes, figures) -> None:  # type: ignore[no-untyped-def]
     figures.add("entry files of random bytes fuzzed (hypothesis)", 1)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "x.md"
@@ -134,7 +130,7 @@ FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 @FUZZ
 @given(number=case_numbers(), brackets=st.sampled_from(BRACKETS), full_width=st.booleans(), spaces=st.booleans())
 def test_case_numbers_round_trip_in_any_form(number: str, brackets: tuple[str, str], full_width: bool, spaces: bool,
-                                             figures) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+                                             figures) -> None:  # type: ignore[no-untyped-def]
     figures.add("case numbers fuzzed (hypothesis)", 1)
     assert normalize_case_number(number) == number
     written = number.replace("（", brackets[0]).replace("）", brackets[1])
@@ -150,7 +146,7 @@ def test_case_numbers_round_trip_in_any_form(number: str, brackets: tuple[str, s
 @FUZZ
 @given(text=st.one_of(ANY_TEXT, st.lists(st.sampled_from(["（", "）", "(", ")", "2019", "京", "0491", "民初", "字第", "号",
                                                           "第", "最高法", "知", "１２", " ", "〔", "0", "之一"]), max_size=12).map("".join)))
-def test_case_number_parser_never_crashes(text: str, figures) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_case_number_parser_never_crashes(text: str, figures) -> None:  # type: ignore[no-untyped-def]
     figures.add("case-number strings fuzzed (hypothesis)", 1)
     try:
         number = parse_case_number(text)
@@ -181,7 +177,7 @@ def citations(draw) -> Citation:  # type: ignore[no-untyped-def]
 
 @FUZZ
 @given(citation=citations())
-def test_citations_round_trip(citation: Citation, figures) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_citations_round_trip(citation: Citation, figures) -> None:  # type: ignore[no-untyped-def]
     figures.add("citations fuzzed (hypothesis)", 1)
     assert parse_citation(str(citation)) == citation
     found = extract_citations(f"法院依据{citation}的规定作出判决。")
@@ -193,7 +189,7 @@ def test_citations_round_trip(citation: Citation, figures) -> None:  # type: ign
 @given(text=st.one_of(ANY_TEXT, st.lists(st.sampled_from(["《", "》", "电子商务法", "第", "十七", "条", "款", "项", "、", "和",
                                                           "本法", "之一", "零", "一百", "（", "）", "规定", "民法典", "1", " "]),
                                          max_size=14).map("".join)))
-def test_citation_extractor_never_crashes(text: str, figures) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_citation_extractor_never_crashes(text: str, figures) -> None:  # type: ignore[no-untyped-def]
     figures.add("citation texts fuzzed (hypothesis)", 1)
     previous = 0
     for match in extract_citations(text):
@@ -230,7 +226,9 @@ CRASHING_SYNTAX = ["NOT AND 刷单", "NOT NOT 刷单", "NOT OR (", "刷单 NOT A
 
 
 @pytest.mark.parametrize("syntax", [False, True])
-def test_hostile_queries_are_results_or_a_query_error(content_search, figures, syntax: bool) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_hostile_queries_are_results_or_a_query_error(content_search, figures, syntax: bool) -> None:  # type: ignore[no-untyped-def]
+    from indexer import QueryError
+
     for query in HOSTILE_QUERIES + ([] if syntax else EXPENSIVE_SYNTAX + CRASHING_SYNTAX):
         figures.add("hostile queries tried (SearchIndex.search)", 1)
         try:
@@ -251,6 +249,8 @@ queries = st.one_of(ANY_TEXT, st.sampled_from(HOSTILE_QUERIES + CRASHING_SYNTAX)
 
 
 def test_syntax_queries_never_crash_nor_expand_to_every_term(content_search, api) -> None:  # type: ignore[no-untyped-def]
+    from indexer import QueryError
+
     for query in CRASHING_SYNTAX:
         response = api.get("/api/search", query_string={"q": query, "syntax": "1"})
         assert response.status_code in (200, 400), (query, response.status_code)
@@ -266,8 +266,10 @@ def test_syntax_queries_never_crash_nor_expand_to_every_term(content_search, api
 @settings(FUZZ, max_examples=100)
 @given(query=queries, filters=filters, page=st.integers(-5, 150), per_page=st.integers(-5, 150),
        sort=st.sampled_from(["relevance", "date", "precedent", "", "random"]))
-def test_search_returns_a_page_or_a_query_error(content_search, figures, query: str, filters: dict, page: int,  # type: ignore[no-untyped-def]  # noqa: F811
+def test_search_returns_a_page_or_a_query_error(content_search, figures, query: str, filters: dict, page: int,  # type: ignore[no-untyped-def]
                                                 per_page: int, sort: str) -> None:
+    from indexer import QueryError
+
     figures.add("queries fuzzed (SearchIndex.search, hypothesis)", 1)
     try:
         result = content_search.search(query, filters=filters, page=page, per_page=per_page, sort=sort or "relevance")
@@ -302,7 +304,7 @@ param_values = st.one_of(ANY_TEXT, st.sampled_from(HOSTILE_QUERIES),
 
 @FUZZ
 @given(params=st.lists(st.tuples(st.sampled_from(PARAM_NAMES), param_values), max_size=6))
-def test_http_search_is_200_or_400_never_500(api, figures, params: list[tuple[str, str]]) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_http_search_is_200_or_400_never_500(api, figures, params: list[tuple[str, str]]) -> None:  # type: ignore[no-untyped-def]
     for path in ("/api/search", "/search", "/api/suggest"):
         figures.add("HTTP requests fuzzed (hypothesis)", 1)
         response = api.get(path, query_string=params)
@@ -319,7 +321,7 @@ def test_http_search_is_200_or_400_never_500(api, figures, params: list[tuple[st
 
 @FUZZ
 @given(raw=st.binary(max_size=60))
-def test_raw_query_string_bytes_never_500(api, figures, raw: bytes) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_raw_query_string_bytes_never_500(api, figures, raw: bytes) -> None:  # type: ignore[no-untyped-def]
     """Unquoted bytes in the query string, as curl sends them, even when they are not UTF-8."""
     figures.add("HTTP requests fuzzed (hypothesis)", 1)
     query = raw.replace(b"#", b"").replace(b" ", b"+").decode("latin-1")
@@ -335,7 +337,7 @@ entry_ids = st.one_of(ANY_TEXT.filter(lambda s: s.strip("/")),
 
 @FUZZ
 @given(entry_id=entry_ids)
-def test_entry_urls_never_reach_files(api, figures, entry_id: str) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_entry_urls_never_reach_files(api, figures, entry_id: str) -> None:  # type: ignore[no-untyped-def]
     for prefix in ("/api/entries/", "/entries/"):
         figures.add("entry URLs fuzzed (hypothesis)", 1)
         response = api.get(prefix + entry_id.replace("#", "%23").replace("?", "%3F"))
@@ -413,13 +415,10 @@ def hostile_tree() -> dict[str, str]:
     }
 
 
-def test_hostile_entries_are_sanitised(tmp_path: Path, figures) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
-    from indexer import build_index
+def test_hostile_entries_are_sanitised(tmp_path: Path, figures) -> None:  # type: ignore[no-untyped-def]
     from webapp import create_app
 
-    root = write_tree(tmp_path / "content", hostile_tree())
-    assert build_index([root], tmp_path / "ix", clean=True).problems == []
-    client = create_app({"TESTING": True, "INDEX_DIR": str(tmp_path / "ix")}).test_client()
+    client = create_app({"TESTING": True, "INDEX_DIR": str(build_tree(tmp_path, hostile_tree()))}).test_client()
 
     def scan(path: str) -> Counter[str]:
         response = client.get(path)
@@ -446,44 +445,26 @@ def test_hostile_entries_are_sanitised(tmp_path: Path, figures) -> None:  # type
 
 
 @pytest.mark.browser
-def test_hostile_entries_run_no_script_in_chromium(tmp_path: Path, figures) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
-    from playwright.sync_api import sync_playwright
-
-    from indexer import build_index
-    from tests.conftest import CHROMIUM_ARGS, chromium_path
-
-    path = chromium_path()
-    assert path is not None, "Debian's chromium is not installed: run `make deps`."
-    root = write_tree(tmp_path / "content", hostile_tree())
-    build_index([root], tmp_path / "ix", clean=True)
-    port = free_port()
-    proc = subprocess.Popen([*KB, "serve", "--port", str(port), "--index", str(tmp_path / "ix")], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+def test_hostile_entries_run_no_script_in_chromium(tmp_path: Path, figures, browser) -> None:  # type: ignore[no-untyped-def]
     executed = 0
-    try:
-        wait_for(f"http://127.0.0.1:{port}/-/health", proc=proc)
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_ARGS)
-            page = browser.new_page()
-            dialogs: list[str] = []
-            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-            for url in ("/entries/hostile", "/entries/hostile-fields", "/search?q=刷单", "/search?q=%3Cscript%3Ewindow.__pwned%3D1%3C%2Fscript%3E"):
-                page.goto(f"http://127.0.0.1:{port}{url}")
-                page.wait_for_load_state("load")
-                # Give handlers that need a user (hover, focus, click) their chance.
-                for selector in ("p", "a", "span", "input", "details"):
-                    for handle in page.query_selector_all(selector)[:50]:
-                        try:
-                            handle.hover(timeout=200)
-                        except Exception:  # noqa: BLE001 - hidden elements cannot be hovered
-                            pass
-                page.wait_for_timeout(200)
-                executed += int(page.evaluate("window.__pwned !== undefined || parent.__pwned !== undefined"))
-            executed += len(dialogs)
-            browser.close()
-    finally:
-        stop(proc)
+    with serving(build_tree(tmp_path, hostile_tree())) as base:
+        page = browser.new_page()
+        dialogs: list[str] = []
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        for url in ("/entries/hostile", "/entries/hostile-fields", "/search?q=刷单", "/search?q=%3Cscript%3Ewindow.__pwned%3D1%3C%2Fscript%3E"):
+            page.goto(f"{base}{url}")
+            page.wait_for_load_state("load")
+            # Give handlers that need a user (hover, focus, click) their chance.
+            for selector in ("p", "a", "span", "input", "details"):
+                for handle in page.query_selector_all(selector)[:50]:
+                    try:
+                        handle.hover(timeout=200)
+                    except Exception:  # noqa: BLE001 - hidden elements cannot be hovered
+                        pass
+            page.wait_for_timeout(200)
+            executed += int(page.evaluate("window.__pwned !== undefined || parent.__pwned !== undefined"))
+        executed += len(dialogs)
+        page.close()
     figures.add("hostile payloads loaded in Chromium", len(XSS) + 5)
     figures.add("scripts executed in Chromium", executed)
     assert executed == 0

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import subprocess
-
 import pytest
 
-from tests.conftest import CONTENT, KB, ROOT
+from tests.support import CONTENT
 
 TOP1 = {
     "刷单": "bic-2021-shuadan-compensation-position",
@@ -62,9 +60,9 @@ def test_long_question_returns_results(content_search) -> None:  # type: ignore[
     assert "guide-burden-of-proof-online-shopping" in top(content_search, question)
 
 
-def test_content_is_clean_in_strict_mode() -> None:
-    result = subprocess.run([*KB, "check", "--strict", str(CONTENT)], capture_output=True, text=True, cwd=ROOT)
-    assert result.returncode == 0, result.stdout
+def test_content_is_clean_in_strict_mode(runner) -> None:  # type: ignore[no-untyped-def]
+    result = runner("check", "--strict", str(CONTENT))
+    assert result.exit_code == 0, result.stdout
     assert result.stdout.strip().splitlines()[-1].endswith("no problems.")
 
 
@@ -81,7 +79,7 @@ def test_every_citation_in_content_resolves() -> None:
     assert len(citing) >= 25
 
 
-def test_broken_file_is_reported_and_the_rest_still_searchable(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_broken_file_is_reported_and_the_rest_still_searchable(tmp_path, monkeypatch, runner) -> None:  # type: ignore[no-untyped-def]
     import shutil
 
     from indexer import SearchIndex
@@ -89,9 +87,9 @@ def test_broken_file_is_reported_and_the_rest_still_searchable(tmp_path) -> None
     content = tmp_path / "content"
     shutil.copytree(CONTENT, content)
     (content / "rulings" / "broken.md").write_text("---\ntype: ruling\ntitle: 坏文件\ndecided_on: 2021-13-01\ncase_number: x\n", encoding="utf-8")
-    result = subprocess.run([*KB, "index", "--content", str(content), "--index", str(tmp_path / "ix")],
-                            capture_output=True, text=True, cwd=tmp_path)
-    assert result.returncode == 1
+    monkeypatch.chdir(tmp_path)
+    result = runner("index", "--content", str(content), "--index", str(tmp_path / "ix"))
+    assert result.exit_code == 1
     assert "content/rulings/broken.md:1: front matter: no closing '---'. Add a line '---' after the last field." in result.stdout
     assert top(SearchIndex(tmp_path / "ix"), "刷单", 1) == ["bic-2021-shuadan-compensation-position"]
 

@@ -9,33 +9,12 @@ import pytest
 
 from indexer import QueryError, SearchIndex, build_index
 from indexer.analyzer import ChineseAnalyzer, query_terms
-from tests.conftest import entry_text, write_tree
-
-CORPUS = {
-    "rulings/shuadan.md": entry_text(
-        title="暗刷流量合同无效案", court="北京互联网法院", case_number="（2019）京0491民初2547号",
-        decided_on="2019-05-23", cause="网络服务合同纠纷", procedure="一审", tags=["刷单", "公序良俗"],
-        body="双方约定以技术手段制造虚假点击。法院认为该合同违背公序良俗，依《民法典》第一百五十三条认定无效。"),
-    "rulings/haoping.md": entry_text(
-        title="好评返现构成欺诈案", court="北京互联网法院", decided_on="2021-11", cause="网络购物合同纠纷",
-        procedure="一审", tags=["好评返现"],
-        body="商家以返现诱导好评，消费者据《消费者权益保护法》第五十五条请求三倍赔偿。网络购物中举证责任如何分配？"),
-    "rulings/appeal.md": entry_text(
-        title="外卖配送费二审案", court="北京市第四中级人民法院", case_number="（2021）京04民终407号",
-        decided_on="2021-09-02", cause="网络服务合同纠纷", procedure="二审", body="配送费差额一元。"),
-    "guidelines/proof.md": entry_text(
-        type_="guideline", title="网络购物纠纷举证指引", tags=["举证"], title_en="Burden of proof in online shopping",
-        summary_en="What each side must prove in an online shopping dispute.",
-        body="消费者应当证明买卖合同关系成立。第5条的证据应当完整。"),
-    "statutes/xiaobao.md": entry_text(
-        type_="statute", title="中华人民共和国消费者权益保护法", short_title="消费者权益保护法",
-        body="## 第七章 法律责任\n\n第五十五条 经营者提供商品或者服务有欺诈行为的，应当按照消费者的要求增加赔偿其受到的损失，增加赔偿的金额为消费者购买商品的价款或者接受服务的费用的三倍。\n\n第五十六条 其他规定。"),
-}
+from tests.support import CONTENT, SMALL_TREE, entry_text, write_tree
 
 
 @pytest.fixture
 def built(content_dir, tmp_path: Path) -> tuple[Path, Path]:  # type: ignore[no-untyped-def]
-    root = content_dir(CORPUS)
+    root = content_dir(SMALL_TREE)
     index_dir = tmp_path / "index"
     report = build_index([root], index_dir, clean=True)
     assert report.problems == []
@@ -167,7 +146,7 @@ def test_full_rebuild_swaps_atomically(built) -> None:  # type: ignore[no-untype
 
 
 def test_bad_files_are_skipped_and_good_ones_indexed(content_dir, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    root = content_dir({**CORPUS, "broken.md": "---\ntype: ruling\ntitle: [unclosed\n---\n", "empty.md": ""})
+    root = content_dir({**SMALL_TREE, "broken.md": "---\ntype: ruling\ntitle: [unclosed\n---\n", "empty.md": ""})
     report = build_index([root], tmp_path / "ix", clean=True)
     assert report.entries == 5
     assert len(report.skipped) == 2
@@ -260,12 +239,12 @@ def counted_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 def test_watch_cache_rereads_changed_files_and_resolves_new_articles(content_dir, tmp_path: Path, counted_reads) -> None:  # type: ignore[no-untyped-def]
     cites = entry_text(title="引用第五十七条案", body="依《消费者权益保护法》第五十七条处理。")
-    root = content_dir({**CORPUS, CITES_57: cites})
+    root = content_dir({**SMALL_TREE, CITES_57: cites})
     index_dir = tmp_path / "index"
     cache: dict = {}  # as `kb serve --watch` keeps it
     build_index([root], index_dir, clean=True, cache=cache)
     index = SearchIndex(index_dir)
-    assert len(counted_reads) == len(CORPUS) + 1
+    assert len(counted_reads) == len(SMALL_TREE) + 1
     assert index.get_entry("cites")["links"] == {}  # the statute has no 第五十七条 yet
 
     statute = root / XIAOBAO
@@ -293,7 +272,7 @@ def test_saved_load_cache_is_used_checked_and_survives_damage(content_dir, tmp_p
     import indexer.build
 
     monkeypatch.setattr(indexer.build, "SETTLE_NS", 0)  # the files were written just now; trust their times
-    root = content_dir(CORPUS)
+    root = content_dir(SMALL_TREE)
     index_dir = tmp_path / "index"
     build_index([root], index_dir, clean=True)  # no cache passed: as a new `kb index` process
     saved = indexer.build.current_build(index_dir) / indexer.build.LOAD_CACHE
@@ -311,7 +290,7 @@ def test_saved_load_cache_is_used_checked_and_survives_damage(content_dir, tmp_p
         (root / "rulings" / "appeal.md").write_text(entry_text(title="外卖配送费二审案", body=f"又改了一次：{len(damage)}。"), encoding="utf-8")
         counted_reads.clear()
         report = build_index([root], index_dir)  # a damaged cache is no cache: everything is read again
-        assert sorted(counted_reads) == sorted(CORPUS) and report.updated == 1 and report.problems == []
+        assert sorted(counted_reads) == sorted(SMALL_TREE) and report.updated == 1 and report.problems == []
         assert ids(SearchIndex(index_dir).search(f"又改了一次 {len(damage)}")) == ["appeal"]
 
 
@@ -320,7 +299,7 @@ def test_files_changed_just_before_a_build_are_not_saved(content_dir, tmp_path: 
 
     from kb.loader import load_all, read_load_cache, save_load_cache
 
-    root = content_dir(CORPUS)
+    root = content_dir(SMALL_TREE)
     cache: dict = {}
     load_all(root, cache=cache)
     save_load_cache(cache, tmp_path / "entries.pickle", settled_before_ns=time.time_ns() - 3600 * 10**9)
@@ -494,15 +473,16 @@ def test_incremental_build_equals_a_clean_build_of_the_same_tree(content_dir, tm
     assert sorted(incremental) == sorted(clean)
     for doc_id, fields in clean.items():
         assert incremental[doc_id] == fields, doc_id
-    # What the comparison covers, spelled out: the old version is superseded, citations resolve to
-    # the new version and the added statute, the removed one resolves no more, titles follow.
+    # What the comparison covers, spelled out: the old version is superseded, a 2022 ruling's
+    # citations resolve to the new version and the added statute, a 2014 ruling's stay with the
+    # version in force then, the removed one resolves no more, titles follow.
     assert incremental["shifa-2013"]["superseded"] == incremental["shifa-2013#第一条"]["superseded"] == "yes"
     assert json.loads(incremental["cites-new"]["links"]) == {"示例法#第三条": "shifa-2021#第三条", "另一法#第一条": "lingyi#第一条"}
-    assert json.loads(incremental["cites-old"]["links"]) == {"示例法#第一条": "shifa-2021#第一条"}
+    assert json.loads(incremental["cites-old"]["links"]) == {"示例法#第一条": "shifa-2013#第一条"}
     assert "新标题案" in incremental["linker"]["body"] and "中华人民共和国另一法" in incremental["linker"]["body"]
-    assert report.rewritten == 4  # shifa-2013, cites-new, cites-old, linker; not unrelated
-    assert incremental["unrelated"] == before["unrelated"]
-    assert ", 4 rewritten as they depend on those:" in report.summary()
+    assert report.rewritten == 3  # shifa-2013, cites-new, linker; not cites-old nor unrelated
+    assert incremental["cites-old"] == before["cites-old"] and incremental["unrelated"] == before["unrelated"]
+    assert ", 3 rewritten as they depend on those:" in report.summary()
 
 
 def test_incremental_build_falls_back_to_a_full_build_when_most_entries_depend_on_the_change(  # type: ignore[no-untyped-def]
@@ -535,8 +515,6 @@ SAME_RESULTS_QUERIES = PARITY_QUERIES + [
 
 def test_a_full_build_written_by_two_processes_equals_one_written_by_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from indexer.build import current_build, open_index
-    from tests.conftest import CONTENT
-
     indexes = {}
     for procs in ("1", "2"):
         monkeypatch.setenv("KB_BUILD_PROCS", procs)
@@ -589,8 +567,6 @@ def test_build_shortcuts_write_what_whoosh_writes(tmp_path: Path, monkeypatch: p
 
     import indexer.build
     import indexer.whoosh_fixes as fixes
-    from tests.conftest import CONTENT
-
     monkeypatch.setattr(indexer.build, "WRITER_MB", 2)  # the pool sorts many runs to disk
     monkeypatch.setenv("KB_BUILD_PROCS", "1")
     build_index([CONTENT], tmp_path / "ours", clean=True)

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 import yaml
 
 from kb.importers.lawrefbook import ConvertedStatute, LawrefbookError, convert_file, import_corpus
+from tests.support import CORPUS
 
-CORPUS = Path(os.environ.get("KB_CORPUS") or Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "lawrefbook-laws")
 needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"lawrefbook-laws corpus not found at {CORPUS} (set KB_CORPUS)")
 
 ARTICLE_BODY = "<!-- INFO END -->\n\n## 第一章 总则\n\n第一条 为了测试，制定本法。\n"

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from kb.cli import main
 from kb.importers.lecard import charges_in, convert_judgment, decided_on, iter_judgments
 from kb.loader import load_all
+from tests.support import CORPUS as STATUTE_CORPUS
+from tests.support import JUDGE_CHARGES, LECARD, run_kb
 
-CORPUS = Path(os.environ.get("KB_LECARD") or Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "lecard-judgments")
+CORPUS = LECARD
 needs_corpus = pytest.mark.skipif(not (CORPUS / "judgments.tar.xz").is_file(),
                                   reason=f"lecard-judgments corpus not found at {CORPUS} (set KB_LECARD)")
 
@@ -69,9 +68,9 @@ def test_sections_and_full_text(judgments: dict[str, dict]) -> None:
 
 
 @needs_corpus
-def test_import_command_writes_entries_that_load(tmp_path: Path) -> None:
+def test_import_command_writes_entries_that_load(tmp_path: Path, runner) -> None:  # type: ignore[no-untyped-def]
     only = [arg for doc_id in EXPECTED for arg in ("--only", doc_id)]
-    result = CliRunner().invoke(main, ["import", "lecard", str(CORPUS), str(tmp_path), *only])
+    result = runner("import", "lecard", str(CORPUS), str(tmp_path), *only)
     assert result.exit_code == 0, result.output
     assert result.output.startswith(f"Converted {len(EXPECTED)} judgments, rejected 0")
     report = load_all([tmp_path])
@@ -107,7 +106,7 @@ def lecard_index(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-u
     index_dir = root / "index"
     build_index([content], index_dir)
     model = index_dir / "charges.npz"
-    result = CliRunner().invoke(main, ["train", "charges", "--content", str(content), "--out", str(model)])
+    result = run_kb("train", "charges", "--content", str(content), "--out", str(model))
     assert result.exit_code == 0, result.output
     return SearchIndex(index_dir), content
 
@@ -128,6 +127,7 @@ def test_similar_on_real_judgments_by_facts(lecard_index) -> None:  # type: igno
     facts = facts_section(entry.body)
     saved = load_matrix(index.build_dir, index.searcher())  # written by the build, for this index state
     assert saved and len(saved.ids) == 300
+    assert saved.words_view is not None and saved.words_view.ids == saved.ids  # the all-words view is saved too
     result = search_similar(index, text=facts, limit=10)
     top = result.hits[0]
     assert top.id == entry.id  # its own facts find it first
@@ -153,3 +153,33 @@ def test_similar_to_an_imported_ruling_uses_its_facts(lecard_index) -> None:  # 
     result = search_similar(index, entry_id="lecard-1000", limit=5)
     assert result.hits and "lecard-1000" not in [h.id for h in result.hits]
     assert all(h.shared_terms for h in result.hits)
+
+
+@needs_corpus
+def test_import_by_charge_keeps_only_those_judgments(judgments_dir: Path) -> None:
+    report = load_all([judgments_dir])
+    assert report.problems == []
+    assert len(report.entries) == 643  # 387 of 危险驾驶罪, 259 of 交通肇事罪, 3 of both
+    assert all(set(e.charges) & set(JUDGE_CHARGES) for e in report.entries)
+
+
+@needs_corpus
+@pytest.mark.skipif(not STATUTE_CORPUS.is_dir(), reason=f"lawrefbook-laws corpus not found at {STATUTE_CORPUS} (set KB_CORPUS)")
+def test_imported_judgments_pass_kb_check_and_cite_the_interpretations(judgments_dir: Path, tmp_path: Path) -> None:
+    from kb.importers.lawrefbook import import_corpus
+    from kb.links import StatuteResolver, load_repealed
+
+    statutes = tmp_path / "statutes"
+    import_corpus(STATUTE_CORPUS, statutes)
+    result = run_kb("check", str(judgments_dir), str(statutes))
+    assert (result.exit_code, result.output.splitlines()[-1]) == (0, f"Checked {643 + len(list(statutes.rglob('*.md')))} entries: no problems.")
+    # The interpretations resolve as the judgments title them, in the version in force on their date.
+    report = load_all([judgments_dir, statutes])
+    resolver = StatuteResolver(report.entries, load_repealed([judgments_dir, statutes]))
+    entries = {e.id: e for e in report.entries}
+    links = resolver.links(entries["lecard-11077"])  # 2010: 《关于审理交通肇事刑事案件具体应用法律若干问题的解释》, no issuer
+    assert links["关于审理交通肇事刑事案件具体应用法律若干问题的解释#第二条"] == (
+        "最高人民法院关于审理交通肇事刑事案件具体应用法律若干问题的解释-2000-11-15#第二条")
+    links = resolver.links(entries["lecard-10014"])  # 2018: the 2012 text, not the renumbered 2021 one
+    assert links["最高人民法院关于适用〈中华人民共和国刑事诉讼法〉的解释#第一百五十五条"] == (
+        "最高人民法院关于适用-刑事诉讼法-的解释-2012-12-20#第一百五十五条")

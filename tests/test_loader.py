@@ -2,47 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 from kb.loader import load_all, load_entry, parse_entry
 from kb.problems import summarize
-from tests.conftest import TESTS, entry_text
-
-BAD = TESTS / "corpus" / "bad"
-
-# file name -> (does it still parse, so that links to it resolve?, exact messages); a file with a
-# message is never indexed (test_a_file_with_a_problem_is_not_indexed_half).
-EXPECTED: dict[str, tuple[bool, list[str]]] = {
-    "unclosed_front_matter.md": (False, ["unclosed_front_matter.md:1: front matter: no closing '---'. Add a line '---' after the last field."]),
-    "empty_front_matter.md": (False, ["empty_front_matter.md:1: front matter: is empty. Add at least 'type: ...' and 'title: ...' between the '---' lines."]),
-    "yaml_syntax_error.md": (False, ["yaml_syntax_error.md:3: front matter: YAML syntax error: a quoted value is not closed. Add the closing quote on that line."]),
-    "tabs_in_yaml.md": (False, ["tabs_in_yaml.md:5: front matter: YAML syntax error: found character '\\t' that cannot start any token. YAML does not allow tabs for indentation; use spaces."]),
-    "duplicate_keys.md": (False, ["duplicate_keys.md:4: title: appears twice (first on line 3). Keep one of them."]),
-    "octal_like.md": (True, ["octal_like.md:4: case_number: '0123' is not a case number: the year must be in brackets. Write it like （2019）京0491民初2547号."]),
-    "month_13.md": (True, ["month_13.md:4: decided_on: '2021-13-01' is not a date. Use YYYY-MM-DD, e.g. 2021-03-01."]),
-    "yaml_no.md": (True, ["yaml_no.md:4: status: 'no' is not allowed. Use one of: published, draft."]),
-    "bom.md": (True, []),
-    "utf16.md": (False, ["utf16.md:1: file: is UTF-16, not UTF-8. Save it as UTF-8."]),
-    "latin1.md": (False, ["latin1.md:3: file: is not valid UTF-8 (byte 0xe9 at offset 27). Save it as UTF-8."]),
-    "binary.md": (False, ["binary.md:1: file: is binary, not text. Remove it from the content folder, or save it as UTF-8 Markdown."]),
-    "empty.md": (False, ["empty.md:1: file: is empty. Start it with a front matter block: '---', 'type: ...', 'title: ...', '---'."]),
-    "id_path_traversal.md": (False, ["id_path_traversal.md:4: id: '../../etc/passwd' is not a valid id. Use letters, digits, Chinese characters, '-', '_' and '.', with no '/' or '..', e.g. bic-2019-anshua-liuliang."]),
-    "missing_title.md": (False, ["missing_title.md:1: title: missing required field. Add 'title: ...' (Chinese title)."]),
-    "unknown_field.md": (True, ["unknown_field.md:4: tag: unknown field. Did you mean 'tags'?"]),
-    "bad_case_number.md": (True, ["bad_case_number.md:4: case_number: '2021京0491民初1号' is not a case number: the year must be in brackets. Write it as （2021）京0491民初1号."]),
-    "unknown_type.md": (False, ["unknown_type.md:2: type: 'judgment' is not allowed. Use one of: ruling, guideline, statute."]),
-    "field_of_other_type.md": (True, ["field_of_other_type.md:4: court: is not a field of a statute. It belongs to: ruling. Remove it."]),
-    "not_a_mapping.md": (False, ["not_a_mapping.md:2: front matter: is not a list of 'field: value' lines. Write one 'field: value' per line, e.g. 'title: ...'."]),
-    "no_front_matter.md": (False, ["no_front_matter.md:1: front matter: is missing: the file does not start with '---'. Add a front matter block at the top: '---', 'type: ...', 'title: ...', '---'."]),
-    "confusable_id.md": (False, ["confusable_id.md:4: id: 'alibaba-v-ji\u0430nshi-shuadan' is not a valid id: '\u0430' is U+0430 CYRILLIC SMALL LETTER A, "
-                                 "not a Latin letter. Use ASCII letters and digits, Chinese characters, '-', '_' and '.'; retype the id on an English keyboard."]),
-    "刷单 案（副本）、草稿.md": (True, []),
-    "duplicate_id_a.md": (True, []),
-    "duplicate_id_b.md": (True, []),
-}
+from tests.support import BAD, EXPECTED, entry_text, every_bad_file_tree, write_tree
 
 
 def test_every_bad_file_has_an_expectation() -> None:
@@ -103,19 +69,8 @@ def test_partial_dates_are_kept_as_written() -> None:
 
 def test_load_all_mixes_bad_and_good(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A tree of every bad file plus good entries: every good entry loads, every bad file is reported."""
-    root = tmp_path / "content"
-    root.mkdir()
-    for path in BAD.iterdir():
-        (root / path.name).write_bytes(path.read_bytes())
-    for n in range(5):
-        (root / f"good-{n}.md").write_text(entry_text(title=f"好条目{n}"), encoding="utf-8")
-    big = root / "huge.md"
-    with big.open("wb") as handle:
-        handle.write(entry_text(title="五十兆").encode())
-        handle.write(b"x" * (50 * 1024 * 1024))
+    root = every_bad_file_tree(tmp_path, {f"good-{n}.md": entry_text(title=f"好条目{n}") for n in range(5)})
     outside = tmp_path / "outside.md"
-    outside.write_text(entry_text(title="外面的文件"), encoding="utf-8")
-    os.symlink(outside, root / "link_outside.md")
     monkeypatch.chdir(tmp_path)
     report = load_all(root)
     ids = {e.id for e in report.entries}
@@ -138,7 +93,6 @@ def test_load_all_mixes_bad_and_good(tmp_path: Path, monkeypatch: pytest.MonkeyP
 def test_a_folders_vocabularies_govern_only_its_own_entries(tmp_path: Path) -> None:
     """Judgments imported into a folder of their own are not held to content/_data's courts (#13)."""
     from kb.loader import load_all
-    from tests.conftest import entry_text, write_tree
 
     content = write_tree(tmp_path / "content", {
         "_data/courts.yaml": "courts:\n  北京互联网法院: {level: 基层}\n",

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from kb.precedent import CONSULT, FOLLOW, is_recent, reference, tier_name, tier_rank
-from tests.conftest import ROOT
+from tests.support import ROOT
 
 TODAY = dt.date(2026, 11, 30)
 

@@ -6,12 +6,12 @@ foreground. Every request goes to 127.0.0.1; every loop is bounded in count and 
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
-import os
 import shutil
 import socket
 import subprocess
-import sys
 import threading
 import time
 import urllib.parse
@@ -20,9 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, free_port, stop, wait_for
-from tests.test_reliability import Figures, figures  # noqa: F401  (fixture)
-from tests.test_security import error_body, request
+from tests.support import PROD, Figures, error_body, free_port, request, running
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 pytestmark = pytest.mark.skipif(not Path(NGINX).exists(), reason="Debian's nginx is not installed: run `make deps`.")
@@ -31,29 +29,19 @@ SEARCH_QUERIES = ["刷单", "网络购物 合同", "个人信息", "直播 打�
 
 @pytest.fixture(scope="module")
 def prod(content_index: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """gunicorn (2 workers, deploy/gunicorn.conf.py) behind nginx (deploy/nginx.conf.template); yield nginx's host:port."""
+    """gunicorn (2 workers, deploy/gunicorn.conf.py) behind nginx (deploy/nginx.conf.template), with the commands of
+    deploy/prod.py (`make prod`); yield nginx's host:port."""
     prefix = tmp_path_factory.mktemp("nginx")
     upstream = f"127.0.0.1:{free_port()}"
     listen = f"127.0.0.1:{free_port()}"
-    rendered = subprocess.run([sys.executable, "deploy/prod.py", "render", "--listen", listen, "--upstream", upstream,
-                               "--prefix", str(prefix)], cwd=ROOT, capture_output=True, text=True, timeout=60)
-    assert rendered.returncode == 0, rendered.stderr
-    config = Path(rendered.stdout.strip())
-    gunicorn = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "-w", "2", "-b", upstream,
-                                 "webapp.wsgi:app"], cwd=ROOT,
-                                env={**os.environ, "KB_INDEX_DIR": str(content_index), "PYTHONPATH": str(ROOT)},
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    nginx = None
-    try:
-        wait_for(f"http://{upstream}/-/health", proc=gunicorn, timeout=60)
-        nginx = subprocess.Popen([NGINX, "-p", str(prefix), "-c", str(config), "-e", str(prefix / "error.log"),
-                                  "-g", "daemon off;"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        wait_for(f"http://{listen}/-/health", proc=nginx, timeout=30)
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        assert PROD.main(["render", "--listen", listen, "--upstream", upstream, "--prefix", str(prefix)]) == 0
+    config = Path(printed.getvalue().strip())
+    # gunicorn's output is not read: under the floods below its log would fill a pipe.
+    with running(PROD.gunicorn_command(upstream, 2), f"http://{upstream}/-/health", env={"KB_INDEX_DIR": str(content_index)},
+                 stdout=subprocess.DEVNULL), running(PROD.nginx_command(config), f"http://{listen}/-/health"):
         yield listen
-    finally:
-        if nginx is not None:
-            stop(nginx)
-        stop(gunicorn)
 
 
 def raw_exchange(hostport: str, data: bytes, timeout: float = 15.0) -> bytes:
@@ -147,7 +135,7 @@ def test_nginx_limits_the_api_rate_per_client(prod: str) -> None:
 
 
 @pytest.mark.slow
-def test_slow_clients_and_oversized_flood_leave_searches_answered(prod: str, figures: Figures) -> None:  # noqa: F811
+def test_slow_clients_and_oversized_flood_leave_searches_answered(prod: str, figures: Figures) -> None:
     """32 clients send a header byte every 2 s, a flood of oversized requests runs; ordinary searches all succeed.
 
     Without nginx, two such slow clients stopped a 2-worker gunicorn (issue #14, finding 1).

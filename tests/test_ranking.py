@@ -8,12 +8,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
 from indexer.ranking import FEATURES, LearnedRanker, Tables
 from indexer.training import translation_tables
-from kb.cli import main
-from tests.conftest import CONTENT, ROOT
+from tests.support import CONTENT, ROOT
 
 STARD = Path(os.environ.get("KB_STARD", ROOT.parent / "shared" / "benchmarks" / "stard-dev" / "queries.jsonl"))
 
@@ -47,7 +45,7 @@ def test_tables_survive_a_round_trip_through_json() -> None:
 
 
 @pytest.mark.skipif(not STARD.is_file(), reason="the STARD dev questions are in ../shared/benchmarks (KB_STARD)")
-def test_kb_train_ranker_writes_a_model_the_search_loads_and_applies(content_index: Path, tmp_path: Path) -> None:
+def test_kb_train_ranker_writes_a_model_the_search_loads_and_applies(content_index: Path, tmp_path: Path, runner) -> None:  # type: ignore[no-untyped-def]
     ours = content_source_files()
     lines = [line for line in STARD.read_text(encoding="utf-8").splitlines()
              if line.strip() and any(f in ours for r in json.loads(line)["relevant"] for f in r["files"])]
@@ -55,8 +53,7 @@ def test_kb_train_ranker_writes_a_model_the_search_loads_and_applies(content_ind
     questions = tmp_path / "questions.jsonl"
     questions.write_text("\n".join(lines) + "\n", encoding="utf-8")
     out = tmp_path / "ranker"
-    result = CliRunner().invoke(main, ["train", "ranker", "--questions", str(questions), "--index", str(content_index),
-                                       "--out", str(out)])
+    result = runner("train", "ranker", "--questions", str(questions), "--index", str(content_index), "--out", str(out))
     assert result.exit_code == 0, result.output
     assert f"Trained on {len(lines)} questions" in result.output
     ranker = LearnedRanker.load(out)

@@ -2,77 +2,44 @@
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterator
+import os
+import random
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from pathlib import Path
 
 import pytest
 
-
-class Figures:
-    """Counts the tests report (payloads tried, builds killed ...), printed at the end of the run."""
-
-    def __init__(self) -> None:
-        self.counts: Counter[str] = Counter()
-
-    def add(self, name: str, n: int = 1) -> None:
-        """Add ``n`` to the figure ``name``."""
-        self.counts[name] += n
-
-    def pytest_terminal_summary(self, terminalreporter) -> None:  # type: ignore[no-untyped-def]
-        """Print the figures after the test summary."""
-        if self.counts:
-            terminalreporter.section("reliability figures")
-            for name in sorted(self.counts):
-                terminalreporter.write_line(f"{name}: {self.counts[name]}")
-
-
-@pytest.fixture(scope="session")
-def figures(request: pytest.FixtureRequest) -> Iterator[Figures]:
-    """Return the session's figures, printed in the terminal summary."""
-    plugin = request.config.pluginmanager.get_plugin("kb-reliability-figures")
-    if plugin is None:
-        plugin = Figures()
-        request.config.pluginmanager.register(plugin, "kb-reliability-figures")
-    yield plugin
-
+from indexer import BuildLockedError, SearchIndex, build_index, open_index
+from indexer.build import build_lock, current_build
+from kb.loader import load_all
+from tests.support import (
+    BAD,
+    CHILD_ENV,
+    EXPECTED,
+    KB,
+    ROOT,
+    Figures,
+    entry_text,
+    every_bad_file_tree,
+    free_port,
+    get_json,
+    good_entries,
+    running,
+    write_tree,
+)
 
 # --------------------------------------------------------------------------------------------
 # Bad content never loses good content: the real `kb index` over a tree of every bad file
 # --------------------------------------------------------------------------------------------
 
-import json  # noqa: E402
-import os  # noqa: E402
-import random  # noqa: E402
-import re  # noqa: E402
-import shutil  # noqa: E402
-import signal  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-import threading  # noqa: E402
-import time  # noqa: E402
-import urllib.error  # noqa: E402
-import urllib.parse  # noqa: E402
-import urllib.request  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-from indexer import BuildLockedError, SearchIndex, build_index, open_index  # noqa: E402
-from indexer.build import build_lock, current_build  # noqa: E402
-from kb.loader import load_all  # noqa: E402
-from tests.conftest import KB, ROOT, entry_text, free_port, stop, wait_for, write_tree  # noqa: E402
-from tests.test_loader import BAD, EXPECTED  # noqa: E402
-
 PROBLEM_LINE = re.compile(r"^(?P<path>.*?):(?P<line>\d+): (?P<field>.*?): (?P<rest>.*)$")
-
-
-def good_entries(n: int = 12) -> dict[str, str]:
-    """Return ``n`` good entries of every type, each with its own marker word (好词N) in the body."""
-    files = {}
-    for i in range(n):
-        kind = ("ruling", "guideline", "statute")[i % 3]
-        folder = {"ruling": "rulings", "guideline": "guidelines", "statute": "statutes"}[kind]
-        body = f"第一条 标记词好词{i}出现在这里。" if kind == "statute" else f"本条目的标记词是好词{i}，用于检验索引。"
-        files[f"{folder}/good-{i}.md"] = entry_text(type_=kind, title=f"完好的条目{i}", body=body)
-    return files
 
 
 def sort_key(line: str) -> tuple[str, int, str, str]:
@@ -81,21 +48,15 @@ def sort_key(line: str) -> tuple[str, int, str, str]:
     return match["path"], int(match["line"]), match["field"], match["rest"]
 
 
-def test_kb_index_over_a_tree_of_every_bad_file(tmp_path: Path, figures: Figures) -> None:
+def test_kb_index_over_a_tree_of_every_bad_file(tmp_path: Path, figures: Figures, monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+                                                runner) -> None:
     """Every bad file of tests/corpus/bad/, a 50 MB file and a link out of content/, among good entries."""
-    root = write_tree(tmp_path / "content", good_entries())
+    root = every_bad_file_tree(tmp_path, good_entries())
     bad_names = sorted(p.name for p in BAD.iterdir())
-    for name in bad_names:
-        (root / name).write_bytes((BAD / name).read_bytes())
-    with (root / "huge.md").open("wb") as handle:
-        handle.write(entry_text(title="五十兆").encode())
-        handle.write(b"x" * (50 * 1024 * 1024))
     outside = tmp_path / "outside.md"
-    outside.write_text(entry_text(title="外面的文件"), encoding="utf-8")
-    os.symlink(outside, root / "link_outside.md")
 
-    result = subprocess.run([*KB, "index", "--content", "content", "--index", "ix"], cwd=tmp_path,
-                            capture_output=True, text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    monkeypatch.chdir(tmp_path)
+    result = runner("index", "--content", "content", "--index", "ix")
 
     expected_problems = [f"content/{message}" for name in bad_names for message in EXPECTED[name][1]]
     expected_problems += [
@@ -111,7 +72,7 @@ def test_kb_index_over_a_tree_of_every_bad_file(tmp_path: Path, figures: Figures
     checked = 12 + len(bad_names) + 2
     entries = 12 + len(indexed_bad)
     lines = result.stdout.splitlines()
-    assert result.returncode == 1, result.stderr
+    assert result.exit_code == 1, result.stderr
     assert result.stderr == ""
     assert lines[:-1] == expected_problems + [f"Skipped {skipped} of {checked} files."]
     assert re.fullmatch(rf"Indexed \(full\) {entries} entries: \d+ documents in \d+\.\d\d s\.", lines[-1]), lines[-1]
@@ -131,8 +92,7 @@ def test_kb_index_over_a_tree_of_every_bad_file(tmp_path: Path, figures: Figures
 def run_kb_index(root: Path, tmp_path: Path, *extra: str, timeout: float = 60) -> subprocess.CompletedProcess:
     """Run the real `kb index` over ``root`` into tmp_path/ix."""
     return subprocess.run([*KB, "index", "--content", str(root), "--index", str(tmp_path / "ix"), *extra],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+                          cwd=tmp_path, capture_output=True, text=True, timeout=timeout, env=CHILD_ENV)
 
 
 # Files the loader cannot survive yet: each test shows the crash; the fix is in the report of
@@ -157,8 +117,7 @@ def test_hostile_yaml_is_a_problem_not_a_crash(tmp_path: Path, name: str) -> Non
     limit = "import resource; resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30)); "
     try:
         result = subprocess.run([sys.executable, "-c", limit + "from kb.cli import main; main()", "index", "--content", "content",
-                                 "--index", "ix"], cwd=tmp_path, capture_output=True, text=True, timeout=20,
-                                env={**os.environ, "PYTHONPATH": str(ROOT)})
+                                 "--index", "ix"], cwd=tmp_path, capture_output=True, text=True, timeout=20, env=CHILD_ENV)
     except subprocess.TimeoutExpired:
         pytest.fail("kb index did not finish in 20 s")
     assert result.returncode == 1 and result.stderr == "", result.stderr[-2000:]
@@ -387,7 +346,7 @@ def test_parallel_build_killed_leaves_no_worker_and_the_next_build_succeeds(tmp_
     v2 = {e.id: e.content_hash for e in load_all(root).entries}
     proc = subprocess.Popen([*KB, "index", "--clean", "--content", str(root), "--index", str(tmp_path / "ix")],
                             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
-                            env={**os.environ, "KB_BUILD_PROCS": "2", "PYTHONPATH": str(ROOT)})
+                            env={**CHILD_ENV, "KB_BUILD_PROCS": "2"})
     command = Path(f"/proc/{proc.pid}/cmdline").read_bytes()
 
     def workers() -> list[int]:  # forks of `kb index` (not the git it runs for file dates)
@@ -400,7 +359,7 @@ def test_parallel_build_killed_leaves_no_worker_and_the_next_build_succeeds(tmp_
                 pass
         return found
 
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180  # loading 400 long entries takes ~30 s on a quiet machine, minutes under load
     while not workers() and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.005)
     assert workers(), "the build never forked a worker: " + (proc.stderr.read().decode()[-2000:] if proc.poll() is not None else "")
@@ -500,16 +459,6 @@ def test_wsgi_app_has_debug_off_unless_asked(monkeypatch: pytest.MonkeyPatch) ->
     assert create_app().debug is True
 
 
-def http_get(url: str) -> tuple[int, dict, dict]:
-    """GET ``url``; return (status, JSON body, headers)."""
-    try:
-        with urllib.request.urlopen(url, timeout=30) as response:
-            return response.status, json.loads(response.read()), dict(response.headers)
-    except urllib.error.HTTPError as exc:
-        body = exc.read()
-        return exc.code, json.loads(body) if body.startswith(b"{") else {}, dict(exc.headers)
-
-
 LOAD_QUERIES = ["合成条目", "网络服务合同纠纷", "区块链存证", "估算价格", "完好的条目", "证据 真实性", "好词3", "（2019）京0491民初2547号"]
 
 
@@ -551,10 +500,9 @@ def test_rebuilding_under_load_fails_no_request(tmp_path: Path, figures: Figures
     assert run_kb_index(root, tmp_path, "--clean").returncode == 0
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", "3", "--threads", "2", "--preload",
-                               "--bind", f"127.0.0.1:{port}", "--graceful-timeout", "5", "webapp.wsgi:app"],
-                              cwd=ROOT, env={**os.environ, "KB_INDEX_DIR": str(tmp_path / "ix"), "PYTHONPATH": str(ROOT)},
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    server = running([sys.executable, "-m", "gunicorn", "--workers", "3", "--threads", "2", "--preload",
+                      "--bind", f"127.0.0.1:{port}", "--graceful-timeout", "5", "webapp.wsgi:app"],
+                     base + "/-/health", env={"KB_INDEX_DIR": str(tmp_path / "ix")})
     stats = {"requests": 0, "failures": 0, "wrong": 0}
     problems: list[str] = []
     lock = threading.Lock()
@@ -567,7 +515,7 @@ def test_rebuilding_under_load_fails_no_request(tmp_path: Path, figures: Figures
             path = rng.choice(paths)
             failed = False
             try:
-                status, body, headers = http_get(base + path)
+                status, body, headers = get_json(base + path)
                 got = repr(answer(status, body))
                 problem = None if got in expected[path] else f"{path}: {got[:300]}"
                 if "script-src 'self'" not in headers.get("Content-Security-Policy", ""):
@@ -582,8 +530,7 @@ def test_rebuilding_under_load_fails_no_request(tmp_path: Path, figures: Figures
                     problems.append(problem)
             time.sleep(0.02)  # bounded load: at most ~50 requests/s per client
 
-    try:
-        wait_for(base + "/-/health", timeout=60, proc=server)
+    with server:  # started here, once /-/health answers
         clients = [threading.Thread(target=client, args=(n,)) for n in range(3)]
         for thread in clients:
             thread.start()
@@ -603,8 +550,6 @@ def test_rebuilding_under_load_fails_no_request(tmp_path: Path, figures: Figures
                 thread.join(timeout=60)
         assert [code for _, code, _ in builds] == [0, 0, 0, 0], builds
         assert [line[0].split()[1] for _, _, line in builds] == ["(full)", "(incremental)", "(full)", "(incremental)"]
-    finally:
-        stop(server)
     figures.add("requests during rebuilds (gunicorn, 3 workers)", stats["requests"])
     figures.add("failed requests during rebuilds", stats["failures"])
     figures.add("wrong answers during rebuilds", stats["wrong"])

@@ -6,24 +6,7 @@ import pytest
 
 from kb.citations import Citation
 from kb.render import plain_text, render_markdown
-
-PAYLOADS = {
-    "script": "<script>alert(1)</script>",
-    "img_onerror": '<img src=x onerror="alert(1)">',
-    "javascript_link": "[click](javascript:alert(1))",
-    "javascript_html_link": '<a href="javascript:alert(1)">x</a>',
-    "svg": '<svg onload="alert(1)"><script>alert(1)</script></svg>',
-    "svg_use": '<svg><use href="data:image/svg+xml;base64,PHN2ZyBvbmxvYWQ9YWxlcnQoMSk+"/></svg>',
-    "iframe": '<iframe src="https://example.com"></iframe>',
-    "style": "<style>body{display:none}</style>",
-    "event_on_p": '<p onclick="alert(1)">x</p>',
-    "data_url": '<a href="data:text/html,<script>alert(1)</script>">x</a>',
-    "object": '<object data="x.swf"></object>',
-    "form": '<form action="https://evil"><input name=a></form>',
-    "meta_refresh": '<meta http-equiv="refresh" content="0;url=https://evil">',
-    "wiki_link_script": "[[<script>alert(1)</script>]]",
-    "entity_js": '<a href="&#106;avascript:alert(1)">x</a>',
-}
+from tests.support import PAYLOADS
 
 
 @pytest.mark.parametrize("name", sorted(PAYLOADS))

@@ -3,37 +3,16 @@ similar rulings, add two to the report, export it, print it to PDF and read the 
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
+from tests.support import pdf_text
+
 pytestmark = pytest.mark.browser
 ART_8_SECTIONS = ["一、检索主体", "二、检索时间", "三、检索平台", "四、检索方法", "五、检索结果", "六、类案裁判要点",
                   "七、待决案件争议焦点", "八、类案运用情况"]
-
-
-@pytest.fixture
-def page(browser) -> Iterator[object]:  # type: ignore[no-untyped-def]
-    context = browser.new_context(locale="zh-CN", accept_downloads=True)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.errors = errors
-    yield page
-    context.close()
-
-
-def pdf_text(path: Path) -> str:
-    """Return the text of a PDF, as pdftotext reads it."""
-    if shutil.which("pdftotext") is None:
-        pytest.fail("pdftotext is not installed: run `make deps` (apt-get install poppler-utils).")
-    result = subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, text=True, timeout=30, check=True)
-    return result.stdout
 
 
 def test_search_filter_similar_report_pdf(page, live_server: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

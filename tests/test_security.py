@@ -5,7 +5,6 @@ Every request goes to 127.0.0.1 only; every loop is bounded in count and time.
 
 from __future__ import annotations
 
-import http.client
 import json
 import re
 import socket
@@ -17,38 +16,29 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import KB, ROOT, free_port, stop, wait_for
-from tests.test_reliability import Figures, figures  # noqa: F401  (fixture)
+from tests.support import (
+    KB,
+    ROOT,
+    Figures,
+    build_tree,
+    entry_text,
+    error_body,
+    free_port,
+    good_entries,
+    gunicorn_serving,
+    request,
+    serving,
+    start_gunicorn,
+    stop,
+    write_tree,
+)
 
 
 @pytest.fixture(scope="module")
 def server(content_index: Path) -> Iterator[str]:
     """`kb serve` over the content index, once for the module; yield host:port."""
-    port = free_port()
-    proc = subprocess.Popen([*KB, "serve", "--port", str(port), "--index", str(content_index)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT)
-    try:
-        wait_for(f"http://127.0.0.1:{port}/-/health", proc=proc, timeout=60)
-        yield f"127.0.0.1:{port}"
-    finally:
-        stop(proc)
-
-
-def request(hostport: str, method: str, path: str, body: bytes | None = None,
-            headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
-    """Send one request to the server on loopback; return status, headers and body."""
-    host, port = hostport.split(":")
-    conn = http.client.HTTPConnection(host, int(port), timeout=30)
-    try:
-        conn.request(method, path, body=body, headers=headers or {})
-        response = conn.getresponse()
-        return response.status, dict(response.getheaders()), response.read()
-    finally:
-        conn.close()
-
-
-def error_body(status: int, message: str) -> dict:
-    return {"ok": False, "error": message, "errors": [message], "status": status}
+    with serving(content_index) as base:
+        yield base.removeprefix("http://")
 
 
 # -- 4. request size --------------------------------------------------------------------------
@@ -88,7 +78,7 @@ def test_announced_gigabyte_is_refused_before_it_is_read(server: str) -> None:
      "the body holds a lone surrogate (\\ud800-\\udfff); send valid Unicode text."),
     (b'{"\\udfff": 1}', "the body holds a lone surrogate (\\ud800-\\udfff); send valid Unicode text."),
 ], ids=["deep-1000", "deep-100", "lone-surrogate", "surrogate-key"])
-def test_hostile_json_is_400(server: str, payload: bytes, message: str, figures: Figures) -> None:  # noqa: F811
+def test_hostile_json_is_400(server: str, payload: bytes, message: str, figures: Figures) -> None:
     figures.add("hostile JSON bodies and report exports answered 400 (not 500)")
     status, _, body = request(server, "POST", "/api/similar", body=payload, headers={"Content-Type": "application/json"})
     assert (status, json.loads(body)) == (400, error_body(400, message))
@@ -106,7 +96,7 @@ def export_form(searches: str) -> bytes:
     ('[{"time": "0001-01-01T00:00:00+23:59", "query": "刷单"}]', "searches: time '0001-01-01T00:00:00+23:59' is out of range."),
     ('[{"query": "\\ud800"}]', "searches holds a lone surrogate (\\ud800-\\udfff); send valid Unicode text."),
 ], ids=["deep-50000", "deep-filters", "year-9999", "year-1", "surrogate"])
-def test_hostile_report_export_is_400(server: str, searches: str, message: str, figures: Figures) -> None:  # noqa: F811
+def test_hostile_report_export_is_400(server: str, searches: str, message: str, figures: Figures) -> None:
     figures.add("hostile JSON bodies and report exports answered 400 (not 500)")
     status, headers, body = request(server, "POST", "/report/export", body=export_form(searches),
                                     headers={"Content-Type": "application/x-www-form-urlencoded"})
@@ -123,7 +113,7 @@ def test_hostile_report_export_is_400(server: str, searches: str, message: str, 
     "/%0d%0aSet-Cookie:%20lang=x", "javascript:alert(1)", "/%00/evil.example", "/%7F/evil.example", "%09//evil.example",
     "///evil.example", "/\t/evil.example".replace("\t", "%09%09"),
 ])
-def test_language_switch_never_redirects_off_the_site(server: str, target: str, figures: Figures) -> None:  # noqa: F811
+def test_language_switch_never_redirects_off_the_site(server: str, target: str, figures: Figures) -> None:
     figures.add("open-redirect targets tried (all kept on the site)")
     status, headers, _ = request(server, "GET", f"/-/lang/en?next={target}")
     assert (status, headers["Location"]) == (302, "/")
@@ -151,10 +141,9 @@ def test_404_page_escapes_the_id(server: str, lang: str) -> None:
 
 # -- 7. problems.json: capped, and parsed once per change ---------------------------------------
 
-def test_problems_are_capped_per_file_and_read_once_per_change(tmp_path: Path) -> None:
+def test_problems_are_capped_per_file_and_read_once_per_change(tmp_path: Path, runner) -> None:  # type: ignore[no-untyped-def]
     """A file with 5,000 unknown front-matter keys gives 50 lines and one "… and 4950 more"; pages stay small."""
     from indexer.status import read_problems
-    from tests.conftest import entry_text, write_tree
 
     keys = "\n".join(f"key_{i:05}: x" for i in range(5000))
     content = write_tree(tmp_path / "content", {
@@ -162,19 +151,15 @@ def test_problems_are_capped_per_file_and_read_once_per_change(tmp_path: Path) -
         "rulings/good.md": entry_text(title="完好的条目", body="网络购物合同纠纷。"),
         "rulings/bad.md": entry_text(title="坏日期", decided_on="2021-13-01"),
     })
-    result = subprocess.run([*KB, "index", "--content", str(content), "--index", str(tmp_path / "ix")], cwd=ROOT,
-                            capture_output=True, text=True, timeout=300)
-    assert result.returncode == 1, result.stderr
+    result = runner("index", "--content", str(content), "--index", str(tmp_path / "ix"))
+    assert result.exit_code == 1, result.stderr
     lines = result.stdout.splitlines()
     # The command line still prints every problem, then the skipped files and the summary.
     assert len(lines) == 5001 + 2 and lines[-2] == "Skipped 2 of 3 files.", lines[-3:]
 
-    port = free_port()
-    proc = subprocess.Popen([*KB, "serve", "--port", str(port), "--index", str(tmp_path / "ix")],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT)
-    try:
-        wait_for(f"http://127.0.0.1:{port}/-/health", proc=proc, timeout=60)
-        status, _, body = request(f"127.0.0.1:{port}", "GET", "/-/problems.json")
+    with serving(tmp_path / "ix") as base:
+        hostport = base.removeprefix("http://")
+        status, _, body = request(hostport, "GET", "/-/problems.json")
         report = json.loads(body)
         assert status == 200 and report["total"] == 5001 and len(report["problems"]) == 52
         many = f"{content}/rulings/many.md"
@@ -184,16 +169,13 @@ def test_problems_are_capped_per_file_and_read_once_per_change(tmp_path: Path) -
             f"{many}:54: problems: … and 4950 more in this file. Run kb check {many} to see them all.",
         ]
         assert len(body) < 50_000
-        status, _, page = request(f"127.0.0.1:{port}", "GET", "/search?q=" + urllib.parse.quote("网络购物"))
+        status, _, page = request(hostport, "GET", "/search?q=" + urllib.parse.quote("网络购物"))
         assert status == 200 and "内容中有 5001 个问题" in page.decode()
-    finally:
-        stop(proc)
 
     first = read_problems(tmp_path / "ix")
     assert read_problems(tmp_path / "ix") is first  # parsed once, not on every page
     (tmp_path / "content" / "rulings" / "many.md").unlink()
-    subprocess.run([*KB, "index", "--content", str(content), "--index", str(tmp_path / "ix")], cwd=ROOT,
-                   capture_output=True, text=True, timeout=300)
+    runner("index", "--content", str(content), "--index", str(tmp_path / "ix"))
     assert read_problems(tmp_path / "ix")["total"] == 1  # a new file is read again
 
 
@@ -229,47 +211,30 @@ def test_feed_and_report_ignore_the_host_header(server: str) -> None:
 
 
 def test_feed_and_report_use_kb_base_url(content_index: Path) -> None:
-    import os
-
-    port = free_port()
-    proc = subprocess.Popen([*KB, "serve", "--port", str(port), "--index", str(content_index)], cwd=ROOT,
-                            env={**os.environ, "KB_BASE_URL": "https://kb.example.org"},
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        wait_for(f"http://127.0.0.1:{port}/-/health", proc=proc, timeout=60)
-        status, _, xml = request(f"127.0.0.1:{port}", "GET", "/feed.xml", headers={"Host": "evil.example"})
+    with serving(content_index, env={"KB_BASE_URL": "https://kb.example.org"}) as base:
+        hostport = base.removeprefix("http://")
+        status, _, xml = request(hostport, "GET", "/feed.xml", headers={"Host": "evil.example"})
         links = feed_links(xml)
         assert status == 200 and b"evil" not in xml
         assert all(link.startswith("https://kb.example.org/") for link in links)
         assert "https://kb.example.org/feed.xml" in links and "https://kb.example.org/entries/bic-2019-anshua-liuliang" in links
-        status, _, body = request(f"127.0.0.1:{port}", "POST", "/report/export", body=export_form("[]"),
+        status, _, body = request(hostport, "POST", "/report/export", body=export_form("[]"),
                                   headers={"Content-Type": "application/x-www-form-urlencoded", "Host": "evil.example"})
         assert status == 200 and "\n- NetCourt KB（https://kb.example.org/）\n" in body.decode()
-    finally:
-        stop(proc)
 
 
 # -- 13. editors' id/class, and raw HTML in the Markdown report ----------------------------------
 
 def test_editors_cannot_set_id_or_class_and_the_markdown_report_has_no_raw_html(tmp_path: Path) -> None:
-    from indexer import build_index
-    from tests.conftest import entry_text, write_tree
-
     body = ('<p id="problems-banner" class="banner">假横幅：内容中有 3 个问题</p>\n\n'
             '<a class="wiki-link" href="https://evil.example/">看似内部链接</a> '
             '<a href="https://evil.example/" class="citation">看似法条</a> '
             '<span class="broken-link">x</span> <span class="banner">y</span> <h2 id="answer">标题</h2>\n\n第一条 网络购物合同纠纷。')
-    content = write_tree(tmp_path / "content", {
+    index_dir = build_tree(tmp_path, {
         "rulings/hostile.md": entry_text(title="<img src=x onerror=alert(1)>恶意标题", body=body, court="北京互联网法院"),
     })
-    report = build_index([content], tmp_path / "ix", clean=True)
-    assert report.problems == []
-    port = free_port()
-    proc = subprocess.Popen([*KB, "serve", "--port", str(port), "--index", str(tmp_path / "ix")],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT)
-    try:
-        hostport = f"127.0.0.1:{port}"
-        wait_for(f"http://{hostport}/-/health", proc=proc, timeout=60)
+    with serving(index_dir) as base:
+        hostport = base.removeprefix("http://")
         status, _, page = request(hostport, "GET", "/entries/hostile")
         html = page.decode()
         assert status == 200 and "假横幅" in html and "看似内部链接" in html
@@ -289,8 +254,6 @@ def test_editors_cannot_set_id_or_class_and_the_markdown_report_has_no_raw_html(
         assert "\\\\\\<b\\>焦点\\</b\\>" in text
         assert "  \\<img src=x onerror=alert(2)\\>意见" in text
         assert not re.search(r"(?<!\\)<", text)  # every < is escaped
-    finally:
-        stop(proc)
 
 
 # -- 14. ids in look-alike scripts ---------------------------------------------------------------
@@ -301,19 +264,17 @@ def test_editors_cannot_set_id_or_class_and_the_markdown_report_has_no_raw_html(
     ("bic-2019-ａnshua", "'ａ' is U+FF41 FULLWIDTH LATIN SMALL LETTER A, which ids may not hold."),
     ("bic-２019", "'２' is U+FF12 FULLWIDTH DIGIT TWO, which ids may not hold."),
 ])
-def test_look_alike_ids_are_problems_and_never_served(tmp_path: Path, entry_id: str, message: str,
-                                                      figures: Figures) -> None:  # noqa: F811
-    figures.add("look-alike entry ids rejected")
+def test_look_alike_ids_are_problems_and_never_served(tmp_path: Path, entry_id: str, message: str, figures: Figures,
+                                                      monkeypatch: pytest.MonkeyPatch, runner) -> None:  # type: ignore[no-untyped-def]
     """An id that looks like another entry's is rejected with its line; the real entry stays the only one."""
-    from tests.conftest import entry_text, write_tree
-
+    figures.add("look-alike entry ids rejected")
     write_tree(tmp_path / "content", {
         "rulings/real.md": entry_text(title="真条目", id="alibaba-v-jianshi-shuadan", body="刷单炒信。"),
         "rulings/fake.md": entry_text(title="冒充的条目", id=entry_id, body="刷单炒信的冒充。"),
     })
-    result = subprocess.run([*KB, "index", "--content", "content", "--index", "ix"], cwd=tmp_path, capture_output=True,
-                            text=True, timeout=300, env={**__import__("os").environ, "PYTHONPATH": str(ROOT)})
-    assert result.returncode == 1
+    monkeypatch.chdir(tmp_path)
+    result = runner("index", "--content", "content", "--index", "ix")
+    assert result.exit_code == 1
     assert result.stdout.splitlines()[0] == (
         f"content/rulings/fake.md:4: id: '{entry_id}' is not a valid id: {message} "
         "Use ASCII letters and digits, Chinese characters, '-', '_' and '.'; retype the id on an English keyboard.")
@@ -327,19 +288,8 @@ def test_look_alike_ids_are_problems_and_never_served(tmp_path: Path, entry_id: 
 @pytest.fixture(scope="module")
 def gunicorn_server(content_index: Path) -> Iterator[str]:
     """gunicorn with the production settings (deploy/gunicorn.conf.py), 2 workers; yield host:port."""
-    import os
-    import sys
-
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "-w", "2",
-                             "-b", f"127.0.0.1:{port}", "webapp.wsgi:app"], cwd=ROOT,
-                            env={**os.environ, "KB_INDEX_DIR": str(content_index), "PYTHONPATH": str(ROOT)},
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        wait_for(f"http://127.0.0.1:{port}/-/health", proc=proc, timeout=60)
-        yield f"127.0.0.1:{port}"
-    finally:
-        stop(proc)
+    with gunicorn_serving(content_index) as hostport:
+        yield hostport
 
 
 def test_gunicorn_answers_a_1000_character_chinese_query(gunicorn_server: str) -> None:
@@ -415,19 +365,14 @@ def index_files(index_dir: Path) -> list[str]:
 # Whoosh leaves the file it was writing open when a write fails; the leak is its own, and only
 # under this simulated failure.
 @pytest.mark.filterwarnings("ignore::ResourceWarning", "ignore::pytest.PytestUnraisableExceptionWarning")
-def test_full_disk_leaves_no_debris_and_one_clear_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from click.testing import CliRunner
-
+def test_full_disk_leaves_no_debris_and_one_clear_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+                                                       runner) -> None:
     from indexer import SearchIndex
-    from kb.cli import main
-    from tests.conftest import entry_text, write_tree
-    from tests.test_reliability import good_entries
 
     content = write_tree(tmp_path / "content", good_entries(12))
     ix = tmp_path / "ix"
-    runner = CliRunner()
     args = ["index", "--content", str(content), "--index", str(ix)]
-    assert runner.invoke(main, args).exit_code == 0
+    assert runner(*args).exit_code == 0
     before = index_files(ix)
     current = (ix / "CURRENT").read_text()
     line = (f"kb index: cannot write the index in '{ix}': the disk is full. The unfinished build was removed and the "
@@ -435,7 +380,7 @@ def test_full_disk_leaves_no_debris_and_one_clear_line(tmp_path: Path, monkeypat
 
     with monkeypatch.context() as patch:
         FullDisk(patch, budget=4096)
-        result = runner.invoke(main, [*args, "--clean"])
+        result = runner(*args, "--clean")
     assert (result.exit_code, result.stdout, result.stderr) == (1, "", line)
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert index_files(ix) == before and (ix / "CURRENT").read_text() == current
@@ -443,12 +388,12 @@ def test_full_disk_leaves_no_debris_and_one_clear_line(tmp_path: Path, monkeypat
     (content / "rulings" / "good-0.md").write_text(entry_text(title="改过的条目", body="新的标记词新词甲。"), encoding="utf-8")
     with monkeypatch.context() as patch:
         FullDisk(patch, budget=4096)
-        result = runner.invoke(main, args)  # incremental: writes into the live build
+        result = runner(*args)  # incremental: writes into the live build
     assert (result.exit_code, result.stdout, result.stderr) == (1, "", line)
     assert index_files(ix) == before  # no stray segment or temp file in the live build
     assert [h.id for h in SearchIndex(ix).search("好词0").results] == ["good-0"]
 
-    result = runner.invoke(main, args)  # space again: the next build works
+    result = runner(*args)  # space again: the next build works
     assert result.exit_code == 0, result.output
     assert [h.id for h in SearchIndex(ix).search("新词甲").results] == ["good-0"]
     import gc
@@ -458,22 +403,9 @@ def test_full_disk_leaves_no_debris_and_one_clear_line(tmp_path: Path, monkeypat
 
 # -- 10. a corrupted or half-written index ------------------------------------------------------
 
-def start_gunicorn(index_dir: Path) -> tuple[subprocess.Popen, str]:
-    import os
-    import sys
-
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "-w", "2",
-                             "-b", f"127.0.0.1:{port}", "webapp.wsgi:app"], cwd=ROOT,
-                            env={**os.environ, "KB_INDEX_DIR": str(index_dir), "PYTHONPATH": str(ROOT)},
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    return proc, f"127.0.0.1:{port}"
-
-
 def two_builds(tmp_path: Path) -> tuple[Path, str, str]:
     """An index whose previous build holds 旧词 and whose live build holds 新词; return it and both names."""
     from indexer import build_index
-    from tests.conftest import entry_text, write_tree
 
     content = write_tree(tmp_path / "content", {"rulings/a.md": entry_text(title="条目", body="网络购物旧词。")})
     first = Path(build_index([content], tmp_path / "ix", clean=True).build_dir).name
@@ -506,38 +438,29 @@ CORRUPTIONS = {
 
 @pytest.mark.parametrize("corruption", sorted(CORRUPTIONS))
 def test_a_damaged_live_build_at_start_serves_the_last_good_one(tmp_path: Path, corruption: str,
-                                                                figures: Figures) -> None:  # noqa: F811
+                                                                figures: Figures) -> None:
     figures.add("damaged indexes served from the last good build")
     index_dir, first, second = two_builds(tmp_path)
     CORRUPTIONS[corruption](index_dir / "builds" / second, index_dir)
-    proc, hostport = start_gunicorn(index_dir)
-    try:
-        wait_for(f"http://{hostport}/-/health", proc=proc, timeout=60)
+    with gunicorn_serving(index_dir) as hostport:
         expected = (200, first, ["旧词"]) if corruption in ("truncated segment", "manifest deleted") else (200, second, ["新词"])
         assert served_words(hostport) == expected
-    finally:
-        stop(proc)
 
 
 def test_a_damaged_build_swapped_in_leaves_the_last_good_one_serving(tmp_path: Path) -> None:
     index_dir, first, second = two_builds(tmp_path)
     (index_dir / "CURRENT").write_text(first + "\n", encoding="utf-8")
-    proc, hostport = start_gunicorn(index_dir)
-    try:
-        wait_for(f"http://{hostport}/-/health", proc=proc, timeout=60)
+    with gunicorn_serving(index_dir) as hostport:
         assert served_words(hostport) == (200, first, ["旧词"])
         truncate_segments(index_dir / "builds" / second)
         (index_dir / "CURRENT").write_text(second + "\n", encoding="utf-8")  # a swap to a damaged build
         for _ in range(6):  # both workers, several requests each
             assert served_words(hostport) == (200, first, ["旧词"])
-    finally:
-        stop(proc)
 
 
 @pytest.mark.parametrize("how", ["truncated segment", "manifest deleted"])
 def test_no_readable_build_refuses_to_start_in_one_line(tmp_path: Path, how: str) -> None:
     from indexer import build_index
-    from tests.conftest import entry_text, write_tree
 
     content = write_tree(tmp_path / "content", {"rulings/a.md": entry_text(title="条目", body="网络购物。")})
     build = Path(build_index([content], tmp_path / "ix", clean=True).build_dir)
@@ -564,12 +487,8 @@ def test_arrays_truncated_to_nothing_are_recomputed(tmp_path: Path) -> None:
     assert arrays
     for path in arrays:
         path.write_bytes(b"")
-    proc, hostport = start_gunicorn(index_dir)
-    try:
-        wait_for(f"http://{hostport}/-/health", proc=proc, timeout=60)
+    with gunicorn_serving(index_dir) as hostport:
         assert served_words(hostport) == (200, second, ["新词"])
-    finally:
-        stop(proc)
 
 
 def test_health_is_503_when_searches_fail(tmp_path: Path) -> None:

@@ -7,7 +7,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from indexer import QueryError
-from indexer.similar import detect_labels, key_terms, precedent_order, search_similar, similar, snippet, text_statutes
+from indexer.similar import (
+    detect_labels,
+    is_key_term,
+    key_terms,
+    precedent_order,
+    search_similar,
+    similar,
+    snippet,
+    text_statutes,
+)
 
 # About 400 characters of facts, in a judge's words, not copied from the entry.
 FACTS = (
@@ -33,6 +42,17 @@ def test_key_terms_keep_the_facts_and_drop_the_boilerplate() -> None:
         assert noise not in terms
     weights = [w for _t, w in key_terms(FACTS)]
     assert weights == sorted(weights, reverse=True) and weights[0] == 1.0
+
+
+@pytest.mark.parametrize("word", ["十五日", "二个月", "三个", "十五", "浙", "沪", "本市", "附近", "建议", "具结", "签字", "判处", "量刑", "罪名"])
+def test_numbers_places_and_plea_boilerplate_are_never_reasons(word: str) -> None:
+    # What the explanations of real drunk-driving judgments showed (tests/test_judge_browser.py).
+    assert not is_key_term(word)
+
+
+@pytest.mark.parametrize("word", ["酒后", "乙醇", "轿车", "路口", "血液", "逃逸", "十字路口", "摩托车"])
+def test_words_of_the_conduct_are_reasons(word: str) -> None:
+    assert is_key_term(word)
 
 
 def test_statutes_and_labels_found_in_text() -> None:

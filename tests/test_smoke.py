@@ -3,27 +3,20 @@
 from __future__ import annotations
 
 import json
-import urllib.error
 import urllib.parse
 import urllib.request
 
-
-def get(url: str) -> tuple[int, dict]:
-    try:
-        with urllib.request.urlopen(url, timeout=10) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read())
+from tests.support import get_json
 
 
 def test_server_answers_search_entries_and_errors(live_server: str) -> None:
-    status, body = get(live_server + "/api/search?q=" + urllib.parse.quote("刷单"))
+    status, body, _ = get_json(live_server + "/api/search?q=" + urllib.parse.quote("刷单"))
     assert status == 200 and body["results"][0]["id"] == "bic-2021-shuadan-compensation-position"
-    status, body = get(live_server + "/api/entries/bic-2019-anshua-liuliang")
+    status, body, _ = get_json(live_server + "/api/entries/bic-2019-anshua-liuliang")
     assert status == 200 and body["entry"]["meta"]["case_number"] == "（2019）京0491民初2547号"
-    status, body = get(live_server + "/api/search?q=x&per_page=1000000000")
+    status, body, _ = get_json(live_server + "/api/search?q=x&per_page=1000000000")
     assert status == 400 and body["ok"] is False and body["status"] == 400
-    status, body = get(live_server + "/-/health")
+    status, body, _ = get_json(live_server + "/-/health")
     assert status == 200 and body["documents"] > 50
     with urllib.request.urlopen(live_server + "/search?q=" + urllib.parse.quote("好评返现"), timeout=10) as response:
         html = response.read().decode()

@@ -3,14 +3,13 @@ accessibility (axe-core), autocomplete, copy citation."""
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 
-from tests.conftest import ROOT, serving
+from tests.support import ROOT, new_page, pdf_text, serving
 
 pytestmark = pytest.mark.browser
 
@@ -24,40 +23,22 @@ RULING = "/entries/bic-2021-haoping-fanxian-fraud"
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def server(content_index: Path) -> Iterator[str]:
     """Serve the bundled content's index on a free port, once for this module."""
-    from indexer import build_index
-    from tests.conftest import CONTENT
-
-    index_dir = tmp_path_factory.mktemp("ux-index")
-    build_index([CONTENT], index_dir, clean=True)
-    with serving(index_dir) as base:
+    with serving(content_index) as base:
         yield base
-
-
-def new_page(browser, **options):  # type: ignore[no-untyped-def]
-    context = browser.new_context(locale="zh-CN", **options)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    errors: list[str] = []
-    failed: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
-    page.errors = errors
-    page.failed = failed
-    return context, page
 
 
 @pytest.fixture
 def phone(browser) -> Iterator[object]:  # type: ignore[no-untyped-def]
-    context, page = new_page(browser, viewport=PHONE, is_mobile=True, has_touch=True)
+    context, page = new_page(browser, timeout=15_000, viewport=PHONE, is_mobile=True, has_touch=True)
     yield page
     context.close()
 
 
 @pytest.fixture
 def page(browser) -> Iterator[object]:  # type: ignore[no-untyped-def]
-    context, page = new_page(browser, viewport={"width": 1280, "height": 900})
+    context, page = new_page(browser, timeout=15_000, viewport={"width": 1280, "height": 900})
     yield page
     context.close()
 
@@ -203,8 +184,6 @@ def test_search_box_suggests_and_a_suggestion_is_picked_with_the_keyboard(page, 
 
 
 def test_report_pdf_keeps_the_court_column_readable(page, server: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    import shutil
-
     page.goto(server + "/report")
     # Submit the export form as the builder would (a form post; the page's CSP allows posts to itself).
     page.evaluate("""() => {
@@ -225,12 +204,9 @@ def test_report_pdf_keeps_the_court_column_readable(page, server: str, tmp_path:
         lines = cell.evaluate("td => { const r = document.createRange(); r.selectNodeContents(td);"
                               " return new Set([...r.getClientRects()].map(x => Math.round(x.top))).size; }")
         assert lines <= 2, f"{cell.inner_text()} takes {lines} lines"
-    if shutil.which("pdftotext") is None:
-        pytest.fail("pdftotext is not installed: run `make deps` (apt-get install poppler-utils).")
     pdf = tmp_path / "report.pdf"
     page.pdf(path=str(pdf), format="A4")
-    text = subprocess.run(["pdftotext", "-layout", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, text=True,
-                          check=True).stdout
+    text = pdf_text(pdf, "-layout")
     rows = [line for line in text.splitlines() if "可以参考" in line and ("京" in line)]
     assert any("北京互联网法院" in line for line in rows)  # the court's name on one line, not 2-4 characters a line
     assert any("北京市第四中级" in line for line in rows)
@@ -238,7 +214,7 @@ def test_report_pdf_keeps_the_court_column_readable(page, server: str, tmp_path:
 
 
 def test_copy_citation_puts_the_citation_on_the_clipboard(browser, server: str) -> None:  # type: ignore[no-untyped-def]
-    context, page = new_page(browser)
+    context, page = new_page(browser, timeout=15_000)
     try:
         context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server)
         page.goto(server + RULING)

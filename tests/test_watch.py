@@ -5,9 +5,7 @@ Latency is measured in bench/ (no timed assertions here); these tests poll with 
 
 from __future__ import annotations
 
-import json
 import shutil
-import subprocess
 import time
 import urllib.parse
 import urllib.request
@@ -16,14 +14,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import KB, ROOT, entry_text, free_port, stop, wait_for
+from tests.support import entry_text, get_json, serving
 
 POLL_LIMIT = 15.0
 
 
-def get_json(url: str) -> dict:
-    with urllib.request.urlopen(url, timeout=10) as response:
-        return json.loads(response.read())
+def get(url: str) -> dict:
+    """GET ``url``; return its JSON body, which must come with 200."""
+    status, body, _headers = get_json(url)
+    assert status == 200, (url, status, body)
+    return body
 
 
 def eventually(check: Callable[[], bool], what: str) -> None:
@@ -40,19 +40,12 @@ def watched(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     content = tmp_path / "content"
     (content / "rulings").mkdir(parents=True)
     (content / "rulings" / "first.md").write_text(entry_text(title="第一个条目", body="原来的正文。"), encoding="utf-8")
-    port = free_port()
-    proc = subprocess.Popen([*KB, "serve", "--watch", "--content", str(content), "--index", str(tmp_path / "ix"),
-                             "--port", str(port)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(base + "/-/health", proc=proc, timeout=60)
+    with serving(tmp_path / "ix", "--watch", "--content", str(content)) as base:
         yield base, content
-    finally:
-        stop(proc)
 
 
 def search_ids(base: str, query: str) -> list[str]:
-    body = get_json(base + "/api/search?q=" + urllib.parse.quote(query))
+    body = get(base + "/api/search?q=" + urllib.parse.quote(query))
     return [hit["id"] for hit in body["results"]]
 
 
@@ -65,7 +58,7 @@ def test_new_file_broken_file_fixed_file(watched) -> None:  # type: ignore[no-un
     new.write_text("---\ntype: ruling\ntitle: 区块链存证新条目\ndecided_on: 2021-13-01\nbody without closing\n", encoding="utf-8")
 
     def problem_shown() -> bool:
-        problems = get_json(base + "/-/problems.json")["problems"]
+        problems = get(base + "/-/problems.json")["problems"]
         return any(p["path"].endswith("rulings/second.md") and p["line"] == 1 and "no closing '---'" in p["message"] for p in problems)
 
     eventually(problem_shown, "/-/problems shows the broken file with path and line")
@@ -81,7 +74,7 @@ def test_new_file_broken_file_fixed_file(watched) -> None:  # type: ignore[no-un
     half = "content/rulings/second.md:4: decided_on: '2021-13-45' is not a date. Use YYYY-MM-DD, e.g. 2021-03-01."
 
     def half_shown() -> bool:
-        problems = get_json(base + "/-/problems.json")["problems"]
+        problems = get(base + "/-/problems.json")["problems"]
         return [p["text"].split("/content/", 1)[-1] for p in problems] == [half.split("content/", 1)[1]]
 
     eventually(half_shown, "/-/problems shows the bad date with its line")
@@ -89,14 +82,14 @@ def test_new_file_broken_file_fixed_file(watched) -> None:  # type: ignore[no-un
 
     new.write_text(entry_text(title="区块链存证新条目", body="修改后的正文：可信时间戳。"), encoding="utf-8")
     eventually(lambda: search_ids(base, "可信时间戳") == ["second"], "the fixed file is live")
-    eventually(lambda: get_json(base + "/-/problems.json")["problems"] == [], "the problem is cleared")
+    eventually(lambda: get(base + "/-/problems.json")["problems"] == [], "the problem is cleared")
 
     new.unlink()
     eventually(lambda: search_ids(base, "区块链存证") == [], "a deleted file leaves the index")
 
 
 def stamp(base: str) -> str:
-    return get_json(base + "/-/status")["stamp"]
+    return get(base + "/-/status")["stamp"]
 
 
 def test_reading_files_does_not_rebuild(watched) -> None:  # type: ignore[no-untyped-def]
@@ -119,22 +112,22 @@ def test_content_folder_deleted_then_restored(watched) -> None:  # type: ignore[
     base, content = watched
     saved = content.parent / "saved"
     shutil.copytree(content, saved)
-    documents = get_json(base + "/-/health")["documents"]
+    documents = get(base + "/-/health")["documents"]
     shutil.rmtree(content)
 
     def missing_shown() -> bool:
-        return [p["text"] for p in get_json(base + "/-/problems.json")["problems"]] == [
+        return [p["text"] for p in get(base + "/-/problems.json")["problems"]] == [
             f"{content}:0: content folder: is missing (deleted or moved); still serving the last build. "
             "Restore the folder: it is rebuilt as soon as it is back."]
 
     eventually(missing_shown, "/-/problems says the content folder is missing")
-    assert get_json(base + "/-/health")["documents"] == documents
+    assert get(base + "/-/health")["documents"] == documents
     assert search_ids(base, "原来的正文") == ["first"]
 
     (saved / "rulings" / "first.md").write_text(entry_text(title="第一个条目", body="恢复后的正文：网络直播。"), encoding="utf-8")
     shutil.move(str(saved), str(content))
     eventually(lambda: search_ids(base, "网络直播") == ["first"], "the restored folder is rebuilt")
-    eventually(lambda: get_json(base + "/-/problems.json")["problems"] == [], "the problem is cleared")
+    eventually(lambda: get(base + "/-/problems.json")["problems"] == [], "the problem is cleared")
     # ...and watched again: an edit after the return is picked up.
     (content / "rulings" / "first.md").write_text(entry_text(title="第一个条目", body="再次修改：数据爬取。"), encoding="utf-8")
     eventually(lambda: search_ids(base, "数据爬取") == ["first"], "edits after the return are watched")

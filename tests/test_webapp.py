@@ -7,10 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from indexer import build_index
-from tests.conftest import entry_text, write_tree
-from tests.test_index import CORPUS
-from tests.test_render import PAYLOADS
+from tests.support import PAYLOADS, ROOT, SMALL_TREE, build_tree, entry_text
 from webapp import create_app
 
 HOSTILE = entry_text(type_="guideline", title="恶意内容测试", summary="测试", body="\n\n".join(PAYLOADS.values()))
@@ -18,16 +15,12 @@ HOSTILE = entry_text(type_="guideline", title="恶意内容测试", summary="测
 
 @pytest.fixture(scope="module")
 def small_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = write_tree(tmp_path_factory.mktemp("content"), {
-        **CORPUS,
+    return build_tree(tmp_path_factory.mktemp("small"), {
+        **SMALL_TREE,
         "guidelines/hostile.md": HOSTILE,
         "rulings/renamed.md": entry_text(title="改名后的条目", aliases=["old-name"], related=["shuadan"],
                                          body="见[[shuadan]]与《消费者权益保护法》第五十五条。"),
     })
-    index_dir = tmp_path_factory.mktemp("index")
-    report = build_index([root], index_dir, clean=True)
-    assert report.problems == []
-    return index_dir
 
 
 @pytest.fixture
@@ -113,7 +106,11 @@ def test_backlinks_and_cited_by(client) -> None:  # type: ignore[no-untyped-def]
 def test_alias_redirects_with_301(client) -> None:  # type: ignore[no-untyped-def]
     response = client.get("/entries/old-name")
     assert response.status_code == 301 and response.headers["Location"].endswith("/entries/renamed")
-    assert client.get("/api/entries/old-name").status_code == 301
+    response = client.get("/api/entries/old-name")
+    assert response.status_code == 301 and response.headers["Location"].endswith("/api/entries/renamed")
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]  # a redirect is an answer like any other
+    assert client.get("/api/entries/nope").get_json() == {"ok": False, "error": "no entry 'nope'.", "errors": ["no entry 'nope'."],
+                                                          "status": 404}
 
 
 @pytest.mark.parametrize("path", ["/entries/nope", "/entries/../../etc/passwd", "/entries/%2e%2e%2fsetup.cfg", "/api/entries/..%2F..%2Fetc%2Fpasswd"])
@@ -163,13 +160,10 @@ def test_interface_in_english_and_back(client) -> None:  # type: ignore[no-untyp
     assert "排序" in client.get("/search", query_string={"q": "赔偿"}).get_data(as_text=True)
 
 
-def test_translations_are_complete_and_compiled() -> None:
-    import subprocess
-    import sys
-
-    from tests.conftest import ROOT
+def test_translations_are_complete_and_compiled(capsys: pytest.CaptureFixture[str]) -> None:
+    import runpy
 
     before = (ROOT / "webapp/translations/en/LC_MESSAGES/messages.po").read_bytes()
-    result = subprocess.run([sys.executable, "webapp/translations/build.py"], cwd=ROOT, capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
+    build = runpy.run_path(str(ROOT / "webapp/translations/build.py"))  # `make translations`, in-process
+    assert build["main"]() == 0, capsys.readouterr().err
     assert (ROOT / "webapp/translations/en/LC_MESSAGES/messages.po").read_bytes() == before, "run `make translations` and commit"

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from urllib.parse import unquote
 
-from flask import Blueprint, abort, current_app, jsonify, redirect, request, url_for
+from flask import Blueprint, current_app, jsonify, request
 
 from indexer import QueryError
 from kb import __version__
 from webapp import search_index
-from webapp.entries import entry_view
+from webapp.entries import find_entry
 from webapp.params import int_param, search_params
 
 bp = Blueprint("api", __name__)
@@ -35,15 +35,8 @@ def suggest():  # type: ignore[no-untyped-def]
 
 @bp.get("/api/entries/<path:entry_id>")
 def entry(entry_id: str):  # type: ignore[no-untyped-def]
-    """Return one entry with its rendered HTML and links."""
-    index = search_index(current_app)
-    view = entry_view(index, entry_id)
-    if view is None:
-        target = index.find_alias(entry_id)
-        if target:
-            return redirect(url_for("api.entry", entry_id=target), code=301)
-        abort(404, description=f"no entry '{entry_id}'.")
-    return jsonify({"ok": True, "entry": view})
+    """Return one entry with its rendered HTML and links; an old id listed in ``aliases`` redirects with 301."""
+    return jsonify({"ok": True, "entry": find_entry(entry_id, "api.entry", f"no entry '{entry_id}'.")})
 
 
 @bp.get("/-/health")

@@ -6,7 +6,7 @@ import re
 from typing import Any
 from urllib.parse import quote
 
-from flask import current_app
+from flask import abort, current_app, redirect, url_for
 from flask_babel import gettext as _
 from markupsafe import escape
 
@@ -14,6 +14,24 @@ from indexer import SearchIndex
 from kb.citations import Citation, extract_citations
 from kb.links import citation_key
 from kb.render import entry_url, render_markdown
+
+
+def find_entry(entry_id: str, endpoint: str, missing: str) -> dict[str, Any]:
+    """Return the view of ``entry_id`` for the route ``endpoint`` (pages.entry or api.entry).
+
+    An old id listed in an entry's ``aliases`` ends the request with a 301 to ``endpoint`` of that
+    entry; an id of no entry ends it with a 404 whose description is ``missing``.
+    """
+    from webapp import search_index
+
+    index = search_index(current_app)
+    view = entry_view(index, entry_id)
+    if view is None:
+        target = index.find_alias(entry_id)
+        if target:
+            abort(redirect(url_for(endpoint, entry_id=target), code=301))
+        abort(404, description=missing)
+    return view
 
 
 def entry_view(index: SearchIndex, entry_id: str) -> dict[str, Any] | None:

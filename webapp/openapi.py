@@ -13,9 +13,11 @@ from typing import Any
 
 from flask import Blueprint, jsonify
 
-from indexer.search import FILTER_FIELDS, MAX_PAGE, MAX_PER_PAGE, MAX_QUERY_CHARS, SORTS
+from indexer.hits import REQUIRED, hit_properties
+from indexer.schema import FILTERS, TYPES
+from indexer.search import MAX_PAGE, MAX_PER_PAGE, MAX_QUERY_CHARS, SORTS
 from kb import __version__
-from webapp.report import SIMILAR_OPENAPI
+from webapp.report import SIMILAR_HIT, SIMILAR_OPENAPI
 
 bp = Blueprint("openapi", __name__)
 
@@ -33,24 +35,34 @@ ERROR: dict[str, Any] = {
     },
 }
 
-HIT: dict[str, Any] = {
+# The hit's properties are the shown index fields (indexer/schema.py) and the values a hit adds (indexer/hits.py).
+HIT: dict[str, Any] = {"type": "object", "required": list(REQUIRED), "properties": hit_properties()}
+
+ANSWER_CARD: dict[str, Any] = {
     "type": "object",
-    "required": ["id", "type", "title", "url", "snippet", "score"],
+    "nullable": True,
+    "description": "The guide that answers the question (page 1): what the search page's answer card shows.",
+    "required": ["id", "title", "url"],
     "properties": {
         "id": {"type": "string"},
-        "type": {"type": "string", "enum": ["ruling", "guideline", "statute"]},
         "title": {"type": "string"},
-        "url": {"type": "string", "description": "Path of the entry page, with #article for a statute article."},
-        "snippet": {"type": "string", "description": "HTML: escaped text with <mark> around matches."},
-        "score": {"type": "number"},
-        "kind": {"type": "string", "enum": ["entry", "article"]},
-        "article": {"type": "string"},
-        "source_file": {"type": "string"},
-        "tags": {"type": "array", "items": {"type": "string"}},
-        "follow": {"type": "string", "enum": ["应当参照", "可以参考"], "description": "Rulings: a guiding case must be followed (应当参照), any other may be consulted."},
-        "tier": {"type": "string", "enum": ["指导性案例", "典型案例", "参考案例", "其他"], "description": "Rulings: authority tier, as in /api/similar."},
+        "url": {"type": "string"},
+        "summary": {"type": "string", "nullable": True, "description": "The guide's summary."},
+        "summary_en": {"type": "string", "nullable": True, "description": "Its English summary, shown on the English page."},
+        "checklist_heading": {"type": "string", "nullable": True, "description": "The heading of its checklist (举证清单 ...)."},
+        "checklist": {"type": "array", "items": {"type": "string"}, "description": "The checklist's items, links written as their titles."},
     },
 }
+
+
+
+def link_object(description: str, *names: str) -> dict[str, Any]:
+    """Return the schema of a link that may be null: an object of the strings ``names``, all required."""
+    return {"type": "object", "nullable": True, "description": description, "required": list(names),
+            "properties": {name: {"type": "string"} for name in names}}
+
+
+LEAD = link_object("On page 1 by relevance, when an article leads and no guide answers: the article.", "title", "url", "article")
 
 FACET_COUNT: dict[str, Any] = {
     "type": "object",
@@ -79,8 +91,8 @@ SEARCH_PAGE: dict[str, Any] = {
         "results": {"type": "array", "items": {"$ref": "#/components/schemas/Hit"}},
         "facets": {"type": "object", "description": "Counts per facet, each counted with the other facets' filters but not its own.",
                    "additionalProperties": {"type": "array", "items": {"$ref": "#/components/schemas/FacetCount"}}},
-        "answer": {"type": "object", "nullable": True, "description": "The guide that answers the question: id, title, url, summary, checklist."},
-        "lead": {"type": "object", "nullable": True, "description": "On page 1 by relevance, when an article leads and no guide answers: the article (title, url, article)."},
+        "answer": {"$ref": "#/components/schemas/AnswerCard"},
+        "lead": {"$ref": "#/components/schemas/Lead"},
         "redirect": {"type": "string", "nullable": True, "description": "The query is a case number: the path of its ruling (the search page goes there)."},
     },
 }
@@ -95,7 +107,7 @@ ENTRY: dict[str, Any] = {
             "required": ["id", "type", "title", "url", "meta", "html"],
             "properties": {
                 "id": {"type": "string"},
-                "type": {"type": "string", "enum": ["ruling", "guideline", "statute"]},
+                "type": TYPES,
                 "title": {"type": "string"},
                 "url": {"type": "string"},
                 "meta": {"type": "object", "description": "The entry's front matter, converted."},
@@ -114,13 +126,8 @@ ENTRY: dict[str, Any] = {
     },
 }
 
-ENTRY_LINK: dict[str, Any] = {
-    "type": "object",
-    "nullable": True,
-    "description": "The previous or next entry of the same type (newest first, undated last, then by id); null at either end.",
-    "required": ["id", "title", "url"],
-    "properties": {"id": {"type": "string"}, "title": {"type": "string"}, "url": {"type": "string"}},
-}
+ENTRY_LINK = link_object("The previous or next entry of the same type (newest first, undated last, then by id); null at either end.",
+                         "id", "title", "url")
 
 HEALTH: dict[str, Any] = {
     "type": "object",
@@ -160,6 +167,9 @@ OPENAPI_DOCUMENT: dict[str, Any] = {
 SCHEMAS: dict[str, dict[str, Any]] = {
     "Error": ERROR,
     "Hit": HIT,
+    "AnswerCard": ANSWER_CARD,
+    "Lead": LEAD,
+    "SimilarHit": SIMILAR_HIT,
     "FacetCount": FACET_COUNT,
     "SearchPage": SEARCH_PAGE,
     "Entry": ENTRY,
@@ -169,15 +179,6 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "Suggestions": SUGGESTIONS,
     "OpenAPI": OPENAPI_DOCUMENT,
 }
-
-# Filters that are not free text: their own schema; every other filter is a string.
-FILTER_SCHEMAS: dict[str, dict[str, Any]] = {
-    "year": {"type": "integer", "description": "Year a ruling was decided, e.g. 2021 (rulings only)."},
-    "kind": {"type": "string", "description": "'entry' for whole entries, 'article' for statute articles."},
-    "statute": {"type": "string", "description": "A cited article as law#article, e.g. 电子商务法#第十七条."},
-    "tags": {"type": "string", "description": "One tag."},
-}
-
 
 def query_parameter(name: str, schema: dict[str, Any], description: str = "") -> dict[str, Any]:
     """Return an optional query-string parameter."""
@@ -191,8 +192,9 @@ def search_parameters() -> list[dict[str, Any]]:
         query_parameter("q", {"type": "string", "maxLength": MAX_QUERY_CHARS},
                         f"Plain text (at most {MAX_QUERY_CHARS} characters); fielded Whoosh syntax only with syntax=1."),
     ]
-    for name in FILTER_FIELDS:
-        params.append(query_parameter(name, FILTER_SCHEMAS.get(name, {"type": "string"}), f"Only results whose {name} is this value; repeat it for several values (any of them)."))
+    for name, spec in FILTERS.items():
+        params.append(query_parameter(name, spec.filter_schema(), f"Only results whose {spec.name} is this value; repeat it for several "
+                                      f"values (any of them). {spec.description}"))
     params += [
         query_parameter("page", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1}, f"Page, 1 to {MAX_PAGE}."),
         query_parameter("per_page", {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": 10},

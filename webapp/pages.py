@@ -9,17 +9,15 @@ from flask import Blueprint, Response, abort, current_app, redirect, render_temp
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from indexer import schema
 from indexer.search import rfc3339
 from webapp import search_index
-from webapp.entries import entry_view
+from webapp.entries import find_entry
 from webapp.params import search_params
 
 bp = Blueprint("pages", __name__)
 
-FACET_LABELS = {
-    "type": _l("类型"), "court": _l("法院"), "court_level": _l("法院层级"), "cause": _l("案由"), "year": _l("裁判年份"), "procedure": _l("程序"),
-    "authority": _l("权威层级"), "level": _l("效力层级"),
-}
+FILTER_LABELS = {name: _l(label) for name, label in schema.FILTER_LABELS.items()}  # every filter's, facets first (indexer/schema.py)
 TYPE_LABELS = {"ruling": _l("裁判"), "guideline": _l("指引"), "statute": _l("法条")}
 
 
@@ -54,7 +52,7 @@ def search():  # type: ignore[no-untyped-def]
             # A case number goes straight to its ruling (?list=1 shows the result list instead).
             return redirect(result.redirect)
     return render_template("search.html", result=result, answer=result.answer if result else None, args=args, page_url=page_url,
-                           facet_labels=FACET_LABELS, type_labels=TYPE_LABELS)
+                           facet_labels=FILTER_LABELS, type_labels=TYPE_LABELS)
 
 
 CSV_COLUMNS = ("rank", "id", "type", "title", "url", "case_number", "court", "date", "cause", "procedure", "authority",
@@ -114,15 +112,9 @@ def favicon():  # type: ignore[no-untyped-def]
 @bp.get("/entries/<path:entry_id>")
 def entry(entry_id: str):  # type: ignore[no-untyped-def]
     """Show one entry; an old id listed in ``aliases`` redirects with 301."""
-    index = search_index(current_app)
-    view = entry_view(index, entry_id)
-    if view is None:
-        target = index.find_alias(entry_id)
-        if target:
-            return redirect(url_for("pages.entry", entry_id=target), code=301)
-        # gettext, not lazy_gettext: a lazy string counts as safe markup in templates, and the
-        # id is the visitor's text (a 404 page must not reflect HTML).
-        abort(404, description=_("没有这个条目：%(id)s", id=entry_id))
+    # gettext, not lazy_gettext: a lazy string counts as safe markup in templates, and the
+    # id is the visitor's text (a 404 page must not reflect HTML).
+    view = find_entry(entry_id, "pages.entry", _("没有这个条目：%(id)s", id=entry_id))
     return render_template("entry.html", entry=view, type_labels=TYPE_LABELS)
 
 

@@ -22,6 +22,8 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import BadRequest
 
 from indexer import QueryError, SearchIndex
+from indexer.hits import hit_properties
+from indexer.schema import FILTER_FIELDS
 from indexer.similar import (
     MAX_LIMIT,
     MAX_TEXT,
@@ -46,7 +48,21 @@ MAX_NOTE = 4000
 MAX_SEARCHES = 100
 MAX_FIELD = 1000
 BEIJING = dt.timezone(dt.timedelta(hours=8), "UTC+8")
-FILTER_NAMES = ("type", "court", "cause", "year", "procedure", "authority", "level", "tags", "statute", "kind", "sort")
+FILTER_NAMES = (*FILTER_FIELDS, "sort")  # what a recorded search keeps: the filters of /api/search and the order
+
+# For webapp.openapi.SCHEMAS: a similar ruling is a hit (its snippet moved into the explanation) and why it matched.
+TEXTS: dict[str, Any] = {"type": "array", "items": {"type": "string"}}
+SIMILAR_HIT: dict[str, Any] = {
+    "type": "object",
+    "required": ["id", "type", "title", "url", "score", "follow", "tier", "explanation"],
+    "properties": {**{k: v for k, v in hit_properties().items() if k != "snippet"}, "explanation": {
+        "type": "object",
+        "description": "Why it matched: the causes, charges and cited articles it shares with the facts, the same laws, the shared terms.",
+        "properties": {"causes": TEXTS, "charges": TEXTS, "statutes": TEXTS, "same_law": TEXTS, "terms": TEXTS,
+                       "snippet": {"type": "string", "description": "HTML: the passage holding the most shared terms, in <mark>."},
+                       "scores": {"type": "object", "additionalProperties": {"type": "number"}}},
+    }},
+}
 
 # For webapp.openapi.PATHS["/api/similar"] (the lead's file): the POST operation.
 SIMILAR_OPENAPI: dict[str, Any] = {
@@ -64,7 +80,9 @@ SIMILAR_OPENAPI: dict[str, Any] = {
             },
         }}}},
         "responses": {
-            "200": {"description": "OK", "content": {"application/json": {"schema": {"type": "object", "required": ["ok", "results"]}}}},
+            "200": {"description": "OK", "content": {"application/json": {"schema": {
+                "type": "object", "required": ["ok", "results"],
+                "properties": {"results": {"type": "array", "items": {"$ref": "#/components/schemas/SimilarHit"}}}}}}},
             "400": {"description": "Not JSON, text too short or long, limit out of range, both or neither of text and id.",
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
             "404": {"description": "No entry has this id.",
@@ -221,7 +239,8 @@ def report_cases(index: SearchIndex, ids: list[str], notes: Mapping[str, str]) -
         cases.append({
             "id": entry_id, "title": stored["title"], "url": entry_url(entry_id), "position": position,
             "case_number": meta.get("case_number"), "court": meta.get("court"), "date": meta.get("decided_on"),
-            "cause": meta.get("cause"), "procedure": meta.get("procedure"), "holding": meta.get("holding"),
+            "cause": meta.get("cause"), "charges": "、".join(meta.get("charges") or []),
+            "procedure": meta.get("procedure"), "holding": meta.get("holding"),
             "summary": meta.get("summary"), "tier": authority, "treatment": meta.get("treatment"),
             "follow": reference(authority),
             "statutes": [statute_label(k) for k in (stored.get("statutes") or "").split(",") if k],
@@ -276,9 +295,9 @@ def _search_text(s: Mapping[str, Any], quote: Callable[[str], str] = lambda text
 
 
 def _filters_text(filters: Mapping[str, str]) -> str:
-    from webapp.pages import FACET_LABELS
+    from webapp.pages import FILTER_LABELS
 
-    labels = dict(FACET_LABELS, tags=_("标签"), statute=_("法条"), kind=_("文档"), sort=_("排序"))
+    labels = dict(FILTER_LABELS, sort=_("排序"))
     return "；".join(f"{labels.get(k, k)}={v}" for k, v in filters.items())
 
 
@@ -332,6 +351,7 @@ def report_markdown(report: dict[str, Any]) -> str:
                   f"- {_('案号')}：{_md_escape(case['case_number'] or '') or none}",
                   f"- {_('法院')}：{_md_escape(case['court'] or '') or none}",
                   f"- {_('裁判日期')}：{case['date'] or none}",
+                  *([f"- {_('罪名')}：{_md_escape(case['charges'])}"] if case["charges"] else []),
                   f"- {_('权威层级')}：{precedent_label(case['tier'])}",
                   f"- {_('参照或参考')}：{precedent_label(case['follow'])}"]
         if case["statutes"]:
@@ -437,7 +457,7 @@ def report_docx(report: dict[str, Any]) -> bytes:
     document.add_heading(_("六、类案裁判要点"), level=1)
     for case in report["cases"]:
         document.add_heading(f"{case['number']}. {case['title']}", level=2)
-        document.add_paragraph(" · ".join(x for x in [case["court"], case["case_number"], case["date"], case["cause"],
+        document.add_paragraph(" · ".join(x for x in [case["court"], case["case_number"], case["date"], case["cause"], case["charges"],
                                                         precedent_label(case["tier"]), precedent_label(case["follow"])] if x))
         labelled(_("裁判要点"), case["holding"] or none)
         if case["statutes"]:

@@ -22,6 +22,7 @@ import yaml
 
 from kb.casenumber import find_case_numbers
 from kb.citations import chinese_to_int, extract_citations
+from kb.entry import CORPUS_FILE
 from kb.problems import Problem
 
 CORPUS_NAME = "lecard-judgments"
@@ -193,7 +194,7 @@ def convert_judgment(doc_id: str, judgment: dict) -> ConvertedRuling:
     statutes = statutes_of(judgment.get("cpfxgc") or "")
     if statutes:
         meta["statutes"] = statutes
-    meta["sources"] = [f"corpus file: {CORPUS_NAME}/{ARCHIVE}#judgments/{doc_id}.json"]
+    meta["sources"] = [f"{CORPUS_FILE} {CORPUS_NAME}/{ARCHIVE}#judgments/{doc_id}.json"]
     meta["status"] = "published"
     sections = [("案件基本情况", judgment.get("ajjbqk")), ("裁判分析过程", judgment.get("cpfxgc")),
                 ("判决结果", judgment.get("pjjg")), ("全文", full)]
@@ -203,8 +204,12 @@ def convert_judgment(doc_id: str, judgment: dict) -> ConvertedRuling:
     return ConvertedRuling(entry_id, f"{entry_id}.md", f"---\n{front}---\n\n{body}\n", meta)
 
 
-def import_judgments(src: Path, dest: Path, only: set[str] | None = None, limit: int | None = None) -> ImportReport:
-    """Convert the judgments of ``src`` (the corpus folder or its ``judgments.tar.xz``) into ``dest/<id>.md``."""
+def import_judgments(src: Path, dest: Path, only: set[str] | None = None, limit: int | None = None,
+                     charges: set[str] | None = None) -> ImportReport:
+    """Convert the judgments of ``src`` (the corpus folder or its ``judgments.tar.xz``) into ``dest/<id>.md``.
+
+    ``charges`` keeps the judgments that convict of one of them (as ``charges_of`` reads them).
+    """
     started = time.perf_counter()
     src, dest = Path(src), Path(dest)
     archive = src / ARCHIVE if src.is_dir() else src
@@ -212,6 +217,8 @@ def import_judgments(src: Path, dest: Path, only: set[str] | None = None, limit:
     problems: list[Problem] = []
     dest.mkdir(parents=True, exist_ok=True)
     for doc_id, judgment in iter_judgments(archive, only, limit):
+        if charges is not None and not charges.intersection(charges_of(judgment)):
+            continue
         if not (judgment.get("qw") or "").strip():
             problems.append(Problem(f"{ARCHIVE}#judgments/{doc_id}.json", 1, "qw", "the full text is empty.",
                                     "Skipped: a ruling entry needs its text."))
