@@ -638,7 +638,11 @@ def save_arrays(build: Path, searcher: Searcher, columns: Iterable[str], lengths
         for name in lengths:
             if not (folder / f"{segment_id}-{name}.lengths.npy").is_file():
                 arrays.segment_lengths(segment_id, reader, name)
-    live = {segment[0] for segment in view.segments}
+    remove_other_arrays(folder, {segment[0] for segment in view.segments})
+
+
+def remove_other_arrays(folder: Path, live: set[str]) -> None:
+    """Delete the array files in ``folder`` of segments other than ``live`` (merged away, or never committed)."""
     if folder.is_dir():
         for path in folder.iterdir():
             if path.name.split("-", 1)[0] not in live and not path.name.endswith(".tmp"):

@@ -305,17 +305,19 @@ def _flush_segment(self) -> None:  # type: ignore[no-untyped-def]
     self.perdocwriter.close()
     pdr = self.per_document_reader() if self.codec.length_stats else None
     lengths = _FieldLengths(pdr) if isinstance(pdr, whoosh3.W3PerDocReader) else pdr
-    if isinstance(self.pool, TermPool):
-        folder = getattr(self.storage, "folder", None)  # a folder on disk: its build's arrays/ get the posting arrays
-        collector = SegmentPostings.collect() if folder else None
-        add_term_groups(self.fieldwriter, self.schema, lengths, self.pool.groups(), collector)
-        if collector is not None:
-            collector.save(Path(folder) / ARRAYS_FOLDER, self.newsegment.segment_id())
-    else:
-        self.fieldwriter.add_postings(self.schema, lengths, self.pool.iter_postings())
-    self.fieldwriter.close()
-    if pdr:
-        pdr.close()
+    try:
+        if isinstance(self.pool, TermPool):
+            folder = getattr(self.storage, "folder", None)  # a folder on disk: its build's arrays/ get the posting arrays
+            collector = SegmentPostings.collect() if folder else None
+            add_term_groups(self.fieldwriter, self.schema, lengths, self.pool.groups(), collector)
+            if collector is not None:
+                collector.save(Path(folder) / ARRAYS_FOLDER, self.newsegment.segment_id())
+        else:
+            self.fieldwriter.add_postings(self.schema, lengths, self.pool.iter_postings())
+        self.fieldwriter.close()
+    finally:
+        if pdr:
+            pdr.close()  # a failed flush (a full disk) too: its files stay open otherwise until collected
 
 
 _last_indexed: dict[int, tuple[object, str, list]] = {}  # id(field) -> (field, value, postings)
