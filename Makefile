@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 DEB_PACKAGES = chromium poppler-utils fonts-noto-cjk nginx
 
-.PHONY: models bench-relevance bench-build run test deps install install-test index check bench bench-lecard lecard clean translations preview serve axe-update prod
+.PHONY: models bench-relevance bench-build bench-http run test deps install install-test index check bench bench-lecard lecard clean translations preview serve axe-update prod
 
 # Running needs only the package; the test extras (playwright, schemathesis, hypothesis) are
 # installed by `make test` alone.
@@ -93,6 +93,12 @@ bench: install
 # Full-build speed at scale (b), the code before issue #16 against this tree, alternating, with CPU seconds.
 bench-build: install
 	$(BIN)/python -m bench.build_speed $(BENCH_ARGS)
+
+# Real questions through `make serve`'s gunicorn (2 workers) at 1, 4 and 8 clients: the STARD dev
+# questions on /api/search at scale (b), this tree against the code before (bench/http_load.py).
+bench-http: install
+	$(BIN)/python -m bench.stard --index-only
+	$(BIN)/python -m bench.http_load $(BENCH_ARGS)
 
 # The learned ranking (indexer/ranking.py): built from the STARD dev questions in ../shared and an
 # index of content/ plus the whole statute corpus (scale b, cached in bench/out/relevance/).

@@ -34,6 +34,7 @@ import sys
 import threading
 import time
 import urllib.parse
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -406,8 +407,14 @@ def search_path(item: dict[str, Any]) -> str:
     return "/api/search?" + urllib.parse.urlencode(params)
 
 
-def load_test(port: int, queries: list[dict[str, Any]], *, clients: int, max_requests: int, max_seconds: float) -> dict[str, Any]:
-    """Send the queries from ``clients`` threads until ``max_requests`` or ``max_seconds``; return latencies."""
+def load_test(port: int, queries: list[Any], *, clients: int, max_requests: int, max_seconds: float,
+              path_of: Callable[[Any], str] | None = None, on_answer: Callable[[Any, bytes], None] | None = None) -> dict[str, Any]:
+    """Send the queries from ``clients`` closed-loop threads until ``max_requests`` or ``max_seconds``; return latencies.
+
+    ``path_of`` makes a query's URL path (default: :func:`search_path`); ``on_answer`` is given
+    each query answered with 200 and the answer's body.
+    """
+    path_of = path_of or search_path
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     lock = threading.Lock()
@@ -420,16 +427,19 @@ def load_test(port: int, queries: list[dict[str, Any]], *, clients: int, max_req
                 n = next(counter, None)
             if n is None:
                 return
-            path = search_path(queries[n % len(queries)])
+            query = queries[n % len(queries)]
+            path = path_of(query)
             t0 = time.perf_counter()
             try:
-                status, _body = http_get(port, path)
+                status, body = http_get(port, path)
             except OSError:
-                status = 0
+                status, body = 0, b""
             ms = (time.perf_counter() - t0) * 1000
             with lock:
                 latencies.append(ms)
                 statuses[status] = statuses.get(status, 0) + 1
+                if on_answer is not None and status == 200:
+                    on_answer(query, body)
 
     started = time.perf_counter()
     threads = [threading.Thread(target=worker) for _ in range(clients)]
@@ -441,6 +451,19 @@ def load_test(port: int, queries: list[dict[str, Any]], *, clients: int, max_req
     return {"n": len(latencies), "seconds": elapsed, "rps": len(latencies) / elapsed if elapsed else 0,
             "p50": percentile(latencies, 50), "p95": percentile(latencies, 95), "p99": percentile(latencies, 99),
             "statuses": {str(k): v for k, v in sorted(statuses.items())}}
+
+
+def stop_server(proc: subprocess.Popen, timeout: float = 15) -> None:
+    """Stop a server started in a session of its own: SIGTERM to its group, SIGKILL if it is still there after ``timeout`` s."""
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=timeout)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait()
 
 
 def serve_variant(name: str, index: Path, queries: list[dict[str, Any]], *, load: bool, args: argparse.Namespace) -> dict[str, Any]:
@@ -487,15 +510,7 @@ def serve_variant(name: str, index: Path, queries: list[dict[str, Any]], *, load
         result["pss_total_mb"] = sum(m["pss_mb"] for m in memory.values())
         result["processes"] = len(pids)
     finally:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=15)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            proc.wait()
+        stop_server(proc)
     return result
 
 

@@ -46,7 +46,7 @@ from whoosh.writing import MERGE_SMALL, SegmentWriter
 
 import indexer.whoosh_fixes  # noqa: F401  (applies the Whoosh workaround)
 from indexer.analyzer import DEFAULT_DICTIONARY, load_dictionary
-from indexer.docsets import save_arrays
+from indexer.docsets import ARRAYS_FOLDER, remove_other_arrays, save_arrays
 from indexer.factsim import save_matrix
 from indexer.schema import FACET_FIELDS, RANK_FIELDS, SCHEMA_VERSION, SCORED_FIELDS, Sources, make_documents, make_schema
 from indexer.suggest import write_vocabulary
@@ -69,7 +69,7 @@ FULL_BUILD_MIN_DOCUMENTS = 5_000
 # A full build of this many documents or more is written by 2 processes (one per core, at most 2),
 # each its own Whoosh segment; KB_BUILD_PROCS=N sets the number for every full build (1: one process).
 PARALLEL_MIN_DOCUMENTS = 20_000
-WRITER_MB = 256  # Whoosh's posting pool per writing process, before it sorts a run to disk
+WRITER_MB = 768  # the posting pool per writing process before it writes a run to disk (256 -> 768: -12% CPU, +116 MB peak, 40k documents)
 
 
 class BuildLockedError(RuntimeError):
@@ -693,7 +693,8 @@ def _abandon(writer: object) -> None:
 
 
 def _remove_stray_files(build: Path) -> None:
-    """Delete what a failed update wrote into the live build: segment files no commit refers to, temp files.
+    """Delete what a failed update wrote into the live build: segment files no commit refers to (and
+    their posting arrays), temp files.
 
     Whoosh deletes unreferenced segment files only at its next successful commit; after a full
     disk that commit would itself fail for want of the space they take.
@@ -702,6 +703,7 @@ def _remove_stray_files(build: Path) -> None:
         ix = whoosh_index.open_dir(str(build))
         toc = ix._read_toc()
         whoosh_index.clean_files(ix.storage, ix.indexname, toc.generation, toc.segments)
+        remove_other_arrays(build / ARRAYS_FOLDER, {segment.segment_id() for segment in toc.segments})
     except Exception:  # noqa: BLE001 - cleaning up after a failure must not hide that failure
         pass
     for tmp in [*build.glob("*.tmp"), *build.glob("*/*.tmp")]:  # ours, and Whoosh's MAIN.tmp folder

@@ -21,6 +21,12 @@ Query types this module does not model (phrases, for example, from ``syntax=1``)
 :class:`indexer.engine.Unsupported`, and the caller asks Whoosh itself. This module is part of
 the engine behind :mod:`indexer.engine` (:mod:`indexer.whoosh_engine` uses it); nothing else
 calls it.
+
+A build also saves each segment's postings of the scored fields as arrays (:class:`SegmentPostings`,
+written while Whoosh writes the segment): a server maps them read-only and takes a term's
+postings as a slice, instead of decoding Whoosh's pickled blocks (about 1 ms per term; a STARD
+question reads 40 or so terms no earlier question read). The mapped pages are the kernel's, so
+every gunicorn worker shares one copy.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ import io
 import json
 import os
 import threading
+from array import array
 from collections import OrderedDict
 from collections.abc import Iterable
 from pathlib import Path
@@ -44,6 +51,8 @@ from whoosh.util.numeric import byte_to_length
 from indexer.engine import Unsupported
 
 TERM_CACHE_BYTES = 96 * 1024 * 1024  # posting arrays kept (ids int32 + weights float32: ~12 M postings)
+JOINED_CACHE_BYTES = 64 * 1024 * 1024  # per index state: a term's postings over every segment and its BM25F
+# scores, so that the words real questions share are read and scored once, not per question
 EMPTY_IDS = np.zeros(0, dtype=np.int32)
 EMPTY_SCORES = np.zeros(0, dtype=np.float64)
 _LENGTH_OF_BYTE = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
@@ -53,14 +62,58 @@ ARRAYS_FOLDER = "arrays"
 DENSE_UNION = 20_000  # postings in a union above which it is done over a dense array of document numbers
 
 
+class ArrayCache:
+    """A thread-safe LRU of numpy arrays (or tuples of them), bounded by their total size in bytes."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._lock = threading.Lock()
+        self._items: OrderedDict[Any, Any] = OrderedDict()
+        self._sizes: dict[Any, int] = {}
+        self.bytes = 0
+
+    def get(self, key: Any) -> Any:
+        """Return the value cached under ``key`` (and mark it recently used), or None."""
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def put(self, key: Any, value: Any) -> Any:
+        """Cache ``value`` (an array or a tuple of arrays, made read-only) under ``key``; return it."""
+        arrays = value if isinstance(value, tuple) else (value,)
+        for item in arrays:
+            item.flags.writeable = False  # shared by every search: a caller that wrote to it would corrupt the others'
+        size = sum(item.nbytes for item in arrays)
+        with self._lock:
+            if key in self._items:
+                self.bytes -= self._sizes[key]
+            self._items[key] = value
+            self._sizes[key] = size
+            self.bytes += size
+            while self.bytes > self.limit and len(self._items) > 1:
+                old, _value = self._items.popitem(last=False)
+                self.bytes -= self._sizes.pop(old)
+        return value
+
+    def forget(self, drop) -> None:  # type: ignore[no-untyped-def]
+        """Remove every entry whose key ``drop(key)`` is true for."""
+        with self._lock:
+            for key in [k for k in self._items if drop(k)]:
+                del self._items[key]
+                self.bytes -= self._sizes.pop(key)
+
+
 class PostingArrays:
     """Per-segment arrays of one index, shared by every thread that searches it."""
 
     def __init__(self, folder: Path | None = None) -> None:
         self.folder = folder  # where per-segment arrays are saved (the build folder's arrays/), if anywhere
         self._lock = threading.Lock()
-        self._terms: OrderedDict[tuple[str, str, bytes], tuple[np.ndarray, np.ndarray]] = OrderedDict()
-        self._term_bytes = 0
+        self._terms = ArrayCache(TERM_CACHE_BYTES)  # (segment, field, term) -> (local ids, float32 weights)
+        # (index state, what, field, term) -> global ids and float64 weights ("postings"), or BM25F scores ("scores")
+        self.joined_terms = ArrayCache(JOINED_CACHE_BYTES)
         self._lengths: dict[tuple[str, str], np.ndarray] = {}  # (segment, field) -> field length per document
         self._codes: dict[tuple[str, str], np.ndarray] = {}  # (segment, field) -> value code per document
         self._values: dict[str, list[Any]] = {}  # field -> value per code (code 0: no value)
@@ -68,6 +121,7 @@ class PostingArrays:
         self._live: dict[tuple[str, int], np.ndarray | None] = {}
         self._joined: dict[tuple, np.ndarray] = {}  # (index state, kind, field) -> array over the whole index
         self._segments_seen: set[str] = set()
+        self._saved: dict[tuple[str, str], SegmentPostings | None] = {}  # (segment, field) -> the build's postings arrays
 
     def view(self, searcher: Searcher) -> IndexView:
         """Return a view for one search, over the calling thread's own searcher."""
@@ -82,12 +136,11 @@ class PostingArrays:
     def forget_segments(self, keep: set[str]) -> None:
         """Drop the arrays of segments no longer in the index (merged away)."""
         with self._lock:
-            for cache in (self._lengths, self._codes):
+            for cache in (self._lengths, self._codes, self._saved):
                 for key in [k for k in cache if k[0] not in keep]:
                     del cache[key]
-            for key in [k for k in self._terms if k[0] not in keep]:
-                ids, weights = self._terms.pop(key)
-                self._term_bytes -= ids.nbytes + weights.nbytes
+            self._terms.forget(lambda key: key[0] not in keep)
+            self.joined_terms.forget(lambda key: not set(key[0][: len(key[0]) // 2]) <= keep)
             for key in [k for k in self._live if k[0] not in keep]:
                 del self._live[key]
             self._joined = {k: v for k, v in self._joined.items() if set(k[0][: len(k[0]) // 2]) <= keep}
@@ -96,12 +149,13 @@ class PostingArrays:
 
     def segment_postings(self, segment_id: str, reader: Any, fieldname: str, btext: bytes) -> tuple[np.ndarray, np.ndarray]:
         """Return (local document numbers, weights) of a term in one segment, deleted documents included."""
+        saved = self._saved_postings(segment_id, fieldname)
+        if saved is not None:
+            return saved.postings(btext)
         key = (segment_id, fieldname, btext)
-        with self._lock:
-            cached = self._terms.get(key)
-            if cached is not None:
-                self._terms.move_to_end(key)
-                return cached
+        cached = self._terms.get(key)
+        if cached is not None:
+            return cached
         if (fieldname, btext) not in reader:
             result = (EMPTY_IDS, np.zeros(0, dtype=np.float32))
         else:
@@ -127,13 +181,19 @@ class PostingArrays:
                     weights.append(matcher.weight())
                     matcher.next()
                 result = (np.asarray(ids, dtype=np.int32), np.asarray(weights, dtype=np.float32))
+        return self._terms.put(key, result)
+
+    def _saved_postings(self, segment_id: str, fieldname: str) -> SegmentPostings | None:
+        """Return the postings the build saved for a segment's field (mapped on first use), or None if there are none."""
+        key = (segment_id, fieldname)
+        try:
+            return self._saved[key]
+        except KeyError:
+            pass
+        saved = SegmentPostings.load(self.folder, segment_id, fieldname) if self.folder is not None else None
         with self._lock:
-            self._terms[key] = result
-            self._term_bytes += result[0].nbytes + result[1].nbytes
-            while self._term_bytes > TERM_CACHE_BYTES and len(self._terms) > 1:
-                _key, (old_ids, old_weights) = self._terms.popitem(last=False)
-                self._term_bytes -= old_ids.nbytes + old_weights.nbytes
-        return result
+            self._saved[key] = saved
+        return saved
 
     def segment_live(self, segment_id: str, reader: Any) -> np.ndarray | None:
         """Return a boolean mask of the segment's live documents, or None if none is deleted."""
@@ -220,6 +280,90 @@ class PostingArrays:
         return self._values.get(fieldname, [None])
 
 
+class SegmentPostings:
+    """One segment's postings of one field as arrays: its terms (sorted), where each term's postings start, ids, weights.
+
+    Written by the build as the segment is written (:meth:`collect`, :meth:`save`), read by
+    servers through read-only memory maps (:meth:`load`). The weights are float32, as Whoosh's
+    posting blocks hold them; a term's slice is what decoding its blocks gives.
+    """
+
+    KINDS = ("starts", "ids", "weights", "terms")  # terms last: the file that says the others are complete
+
+    def __init__(self, terms: np.ndarray, starts: np.ndarray, ids: np.ndarray, weights: np.ndarray) -> None:
+        self.terms, self.starts, self.ids, self.weights = terms, starts, ids, weights
+
+    @staticmethod
+    def path(folder: Path, segment_id: str, fieldname: str, kind: str) -> Path:
+        return folder / f"{segment_id}-{fieldname}.postings-{kind}.npy"
+
+    @classmethod
+    def load(cls, folder: Path, segment_id: str, fieldname: str) -> SegmentPostings | None:
+        """Map the saved arrays, or return None if they are missing or damaged (postings are then decoded)."""
+        try:
+            arrays = {kind: np.load(cls.path(folder, segment_id, fieldname, kind), mmap_mode="r", allow_pickle=False)
+                      for kind in cls.KINDS}
+        except (OSError, ValueError, EOFError):
+            return None
+        saved = cls(arrays["terms"], arrays["starts"], arrays["ids"], arrays["weights"])
+        if len(saved.starts) != len(saved.terms) + 1 or int(saved.starts[-1]) != len(saved.ids) or len(saved.ids) != len(saved.weights):
+            return None
+        return saved
+
+    def postings(self, btext: bytes) -> tuple[np.ndarray, np.ndarray]:
+        """Return (local document numbers, weights) of a term: slices of the maps, or empty arrays."""
+        terms = self.terms
+        i = int(np.searchsorted(terms, btext))
+        if i < len(terms) and terms[i] == btext:
+            start, end = int(self.starts[i]), int(self.starts[i + 1])
+            return np.asarray(self.ids[start:end]), np.asarray(self.weights[start:end])
+        return EMPTY_IDS, np.zeros(0, dtype=np.float32)
+
+    @classmethod
+    def collect(cls) -> PostingsCollector:
+        """Return a collector for a segment being written, term by term in sorted order."""
+        return PostingsCollector()
+
+
+class PostingsCollector:
+    """What :meth:`SegmentPostings.collect` returns: fed each term's postings as the segment is written."""
+
+    def __init__(self) -> None:
+        self._fields: dict[str, tuple[list[bytes], list[int], array, array]] = {}
+
+    def add(self, fieldname: str, btext: bytes, docs: list[int], weights: list[float]) -> None:
+        """Add one term's postings (terms in sorted order, documents in order)."""
+        terms, starts, ids, weight_array = self._fields.setdefault(fieldname, ([], [0], array("i"), array("f")))
+        terms.append(btext)
+        ids.extend(docs)
+        weight_array.extend(weights)  # to float32 as Whoosh's array("f") of a block does
+        starts.append(len(ids))
+
+    def save(self, folder: Path, segment_id: str) -> None:
+        """Write each field's arrays into ``folder`` (the build's arrays/); a field whose terms numpy cannot hold exactly is left out.
+
+        Best effort, as the other arrays: a field whose files cannot be written (a full disk) is
+        left out too, and its postings are decoded from Whoosh's files when asked for.
+        """
+        try:
+            folder.mkdir(exist_ok=True)
+        except OSError:
+            return
+        for fieldname, (terms, starts, ids, weights) in self._fields.items():
+            if any(t.endswith(b"\0") for t in terms):  # numpy's fixed-width bytes drop trailing NULs: decode this field instead
+                continue
+            arrays = {"starts": np.array(starts, dtype=np.int64), "ids": np.frombuffer(ids, dtype=np.int32),
+                      "weights": np.frombuffer(weights, dtype=np.float32), "terms": np.array(terms, dtype=np.bytes_)}
+            try:
+                for kind in SegmentPostings.KINDS:
+                    buffer = io.BytesIO()
+                    np.save(buffer, arrays[kind], allow_pickle=False)
+                    _write_atomically(SegmentPostings.path(folder, segment_id, fieldname, kind), buffer.getvalue())
+            except OSError:
+                for kind in SegmentPostings.KINDS:  # without its terms file the rest is never read; free the space
+                    SegmentPostings.path(folder, segment_id, fieldname, kind).unlink(missing_ok=True)
+
+
 class IndexView:
     """One search's view of the index: the searcher's segments, with their offsets and deletions."""
 
@@ -272,7 +416,7 @@ class IndexView:
         return np.concatenate(parts) if parts else EMPTY_IDS
 
     def _postings(self, q: wq.Term) -> tuple[np.ndarray, np.ndarray]:
-        """Return (global document numbers, weights) of a term's live postings."""
+        """Return (global document numbers, float64 weights) of a term's live postings (read-only arrays)."""
         schema = self.searcher.schema
         if q.fieldname not in schema:
             return EMPTY_IDS, EMPTY_SCORES
@@ -280,9 +424,16 @@ class IndexView:
             btext = schema[q.fieldname].to_bytes(q.text)
         except ValueError:
             return EMPTY_IDS, EMPTY_SCORES
+        key = (self.key, "postings", q.fieldname, btext)
+        cached = self.arrays.joined_terms.get(key)
+        if cached is None:
+            cached = self.arrays.joined_terms.put(key, self._read_postings(q.fieldname, btext))
+        return cached
+
+    def _read_postings(self, fieldname: str, btext: bytes) -> tuple[np.ndarray, np.ndarray]:
         id_parts, weight_parts = [], []
         for segment_id, reader, offset, live in self.segments:
-            ids, weights = self.arrays.segment_postings(segment_id, reader, q.fieldname, btext)
+            ids, weights = self.arrays.segment_postings(segment_id, reader, fieldname, btext)
             if not len(ids):
                 continue
             if live is not None:
@@ -291,7 +442,7 @@ class IndexView:
             id_parts.append(ids + offset if offset else ids)
             weight_parts.append(weights)
         if not id_parts:
-            return EMPTY_IDS, EMPTY_SCORES
+            return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float64)
         if len(id_parts) == 1:
             return id_parts[0], weight_parts[0].astype(np.float64)
         return np.concatenate(id_parts), np.concatenate(weight_parts).astype(np.float64)
@@ -309,24 +460,41 @@ class IndexView:
             scores = np.ones(len(ids), dtype=np.float64)
         elif isinstance(q, wq.Or):
             _check_or(q)
-            ids, scores = _sum_union([self.scored(sub) for sub in q.subqueries])
+            ids, scores = self._scored_union(q)
         elif isinstance(q, wq.And):
             ids, scores = _sum_intersection([self.scored(sub) for sub in q.subqueries])
         elif isinstance(q, wq.AndMaybe):
             ids, scores = self.scored(q.a)
             b_ids, b_scores = self.scored(q.b)
-            scores = scores.copy()
-            _where, in_a, in_b = np.intersect1d(ids, b_ids, assume_unique=True, return_indices=True)
-            scores[in_a] += b_scores[in_b]
+            scores = _add_where_present(ids, scores, b_ids, b_scores)
         elif isinstance(q, wq.Require):
             ids, scores = self.scored(q.a)
-            keep = np.isin(ids, self.docs(q.b), assume_unique=True)
+            keep = _member_mask(ids, self.docs(q.b))
             ids, scores = ids[keep], scores[keep]
         else:
             raise Unsupported(type(q).__name__)
         if q.boost != 1.0:
             scores = scores * q.boost
         return ids, scores
+
+    def _scored_union(self, q: wq.Or) -> tuple[np.ndarray, np.ndarray]:
+        """Return the scored union of ``q``'s subqueries (before its boost).
+
+        A union of terms only (one word over the text fields, as search's field_query makes it) is
+        cached per index state: questions share many words, and the union of a common word's
+        postings in four fields was most of what it cost.
+        """
+        subqueries = q.subqueries
+        # Whoosh's Term compares its boost; its Require does not, so only a Require without one is a key.
+        if not all(isinstance(sub, wq.Term) or (isinstance(sub, wq.Require) and sub.boost == 1.0 and isinstance(sub.a, wq.Term)
+                                                and isinstance(sub.b, wq.Term)) for sub in subqueries):
+            return _sum_union([self.scored(sub) for sub in subqueries])
+        key = (self.key, "union", tuple(subqueries))
+        cached = self.arrays.joined_terms.get(key)
+        if cached is None:
+            ids, scores = _sum_union([self.scored(sub) for sub in subqueries])
+            cached = self.arrays.joined_terms.put(key, (ids, scores))
+        return cached
 
     def _term_scores(self, q: wq.Term) -> tuple[np.ndarray, np.ndarray]:
         searcher = self.searcher
@@ -338,12 +506,17 @@ class IndexView:
             return EMPTY_IDS, EMPTY_SCORES
         if not field.scorable:
             return ids, weights  # no lengths: Whoosh's BM25F scores such a field by the posting's weight (WeightScorer)
-        idf = searcher.idf(q.fieldname, field.to_bytes(q.text))
-        avgfl = searcher.avg_field_length(q.fieldname) or 1
-        lengths = self._joined_lengths(q.fieldname)[ids]
-        B, K1 = self.B, self.K1
-        # whoosh.scoring.bm25, term by term in the same order, so the floats are the same.
-        return ids, idf * ((weights * (K1 + 1)) / (weights + K1 * ((1 - B) + B * lengths / avgfl)))
+        btext = field.to_bytes(q.text)
+        key = (self.key, "scores", q.fieldname, btext)
+        scores = self.arrays.joined_terms.get(key)
+        if scores is None:
+            idf = searcher.idf(q.fieldname, btext)
+            avgfl = searcher.avg_field_length(q.fieldname) or 1
+            lengths = self._joined_lengths(q.fieldname)[ids]
+            B, K1 = self.B, self.K1
+            # whoosh.scoring.bm25, term by term in the same order, so the floats are the same.
+            scores = self.arrays.joined_terms.put(key, idf * ((weights * (K1 + 1)) / (weights + K1 * ((1 - B) + B * lengths / avgfl))))
+        return ids, scores
 
     def _joined(self, kind: str, fieldname: str) -> np.ndarray:
         key = (self.key, kind, fieldname)
@@ -444,8 +617,12 @@ def _column_codes(reader: Any, fieldname: str) -> tuple[np.ndarray, list[Any]]:
 
 def _write_atomically(path: Path, data: bytes) -> None:
     tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # a full disk: leave no half-written file taking space
+        raise
 
 
 def save_arrays(build: Path, searcher: Searcher, columns: Iterable[str], lengths: Iterable[str]) -> None:
@@ -461,11 +638,40 @@ def save_arrays(build: Path, searcher: Searcher, columns: Iterable[str], lengths
         for name in lengths:
             if not (folder / f"{segment_id}-{name}.lengths.npy").is_file():
                 arrays.segment_lengths(segment_id, reader, name)
-    live = {segment[0] for segment in view.segments}
+    remove_other_arrays(folder, {segment[0] for segment in view.segments})
+
+
+def remove_other_arrays(folder: Path, live: set[str]) -> None:
+    """Delete the array files in ``folder`` of segments other than ``live`` (merged away, or never committed)."""
     if folder.is_dir():
         for path in folder.iterdir():
             if path.name.split("-", 1)[0] not in live and not path.name.endswith(".tmp"):
                 path.unlink(missing_ok=True)
+
+
+class _Scratch(threading.local):
+    """Per thread: a flag and a score slot per document number, all False and 0.0 between uses.
+
+    Unions, intersections and membership tests over large posting sets are done in these slots
+    (no sorting, no allocation of index-sized arrays per call); each use clears what it set.
+    """
+
+    seen = np.zeros(0, dtype=bool)
+    dense = np.zeros(0, dtype=np.float64)
+
+    def slots(self, size: int) -> tuple[np.ndarray, np.ndarray]:
+        if len(self.seen) < size:
+            self.seen = np.zeros(size, dtype=bool)
+            self.dense = np.zeros(size, dtype=np.float64)
+        return self.seen, self.dense
+
+
+_scratch = _Scratch()
+
+
+def _end(parts: list[np.ndarray]) -> int:
+    """Return one past the largest document number in sorted, non-empty ``parts``."""
+    return max(int(p[-1]) for p in parts) + 1
 
 
 def _intersect(parts: list[np.ndarray]) -> np.ndarray:
@@ -474,8 +680,27 @@ def _intersect(parts: list[np.ndarray]) -> np.ndarray:
     for part in parts[1:]:
         if not len(out):
             break
-        out = np.intersect1d(out, part, assume_unique=True)
+        out = _members(part, out)
     return out
+
+
+def _members(ids: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    """Return the ``ids`` that are in ``allowed`` (both sorted and unique), in order."""
+    return ids[_member_mask(ids, allowed)]
+
+
+def _member_mask(ids: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    """Return, for each of ``ids``, whether it is in ``allowed`` (unique document numbers)."""
+    if not len(ids) or not len(allowed):
+        return np.zeros(len(ids), dtype=bool)
+    if len(ids) + len(allowed) <= DENSE_UNION:
+        return np.isin(ids, allowed, assume_unique=True)
+    seen, _dense = _scratch.slots(max(int(ids.max()), int(allowed.max())) + 1)
+    try:
+        seen[allowed] = True
+        return seen[ids]
+    finally:
+        seen[allowed] = False
 
 
 def _union(parts: list[np.ndarray]) -> np.ndarray:
@@ -485,10 +710,17 @@ def _union(parts: list[np.ndarray]) -> np.ndarray:
     if len(parts) == 1:
         return parts[0]
     if sum(len(p) for p in parts) > DENSE_UNION:
-        seen = np.zeros(max(int(p[-1]) for p in parts) + 1, dtype=bool)
-        for part in parts:
-            seen[part] = True
-        return np.flatnonzero(seen).astype(np.int32, copy=False)
+        size = _end(parts)
+        seen, _dense = _scratch.slots(size)
+        try:
+            for part in parts:
+                seen[part] = True
+            ids = np.flatnonzero(seen[:size])
+        except BaseException:
+            seen[:size] = False
+            raise
+        seen[ids] = False
+        return ids.astype(np.int32, copy=False)
     return np.unique(np.concatenate(parts))
 
 
@@ -509,14 +741,21 @@ def _sum_union(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, 
     if sum(len(p[0]) for p in parts) > DENSE_UNION:
         # One slot per document number: no hashing or sorting of the concatenation (np.unique was
         # a third of a real question's time at scale b). Scores are still added in subquery order.
-        size = max(int(p[0][-1]) for p in parts) + 1
-        seen = np.zeros(size, dtype=bool)
-        dense = np.zeros(size, dtype=np.float64)
-        for part_ids, part_scores in parts:
-            seen[part_ids] = True
-            dense[part_ids] += part_scores
-        ids = np.flatnonzero(seen)
-        return ids.astype(np.int32, copy=False), dense[ids]
+        size = _end([p[0] for p in parts])
+        seen, dense = _scratch.slots(size)
+        try:
+            for part_ids, part_scores in parts:
+                seen[part_ids] = True
+                dense[part_ids] += part_scores
+            ids = np.flatnonzero(seen[:size])
+            scores = dense[ids]
+        except BaseException:
+            seen[:size] = False
+            dense[:size] = 0.0
+            raise
+        seen[ids] = False
+        dense[ids] = 0.0
+        return ids.astype(np.int32, copy=False), scores
     ids, inverse = np.unique(np.concatenate([p[0] for p in parts]), return_inverse=True)
     scores = np.zeros(len(ids), dtype=np.float64)
     start = 0
@@ -524,6 +763,28 @@ def _sum_union(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, 
         scores[inverse[start:start + len(part_ids)]] += part_scores
         start += len(part_ids)
     return ids.astype(np.int32, copy=False), scores
+
+
+def _add_where_present(ids: np.ndarray, scores: np.ndarray, b_ids: np.ndarray, b_scores: np.ndarray) -> np.ndarray:
+    """Return ``scores`` (of ``ids``) plus ``b_scores`` for the documents also in ``b_ids`` (AndMaybe's optional side)."""
+    scores = scores.copy()
+    if not len(ids) or not len(b_ids):
+        return scores
+    if len(ids) + len(b_ids) <= DENSE_UNION:
+        _where, in_a, in_b = np.intersect1d(ids, b_ids, assume_unique=True, return_indices=True)
+        scores[in_a] += b_scores[in_b]
+        return scores
+    size = _end([ids, b_ids])
+    seen, dense = _scratch.slots(size)
+    try:
+        seen[b_ids] = True
+        dense[b_ids] = b_scores
+        both = seen[ids]
+        scores[both] += dense[ids[both]]
+    finally:
+        seen[b_ids] = False
+        dense[b_ids] = 0.0
+    return scores
 
 
 def _sum_intersection(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:

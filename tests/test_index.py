@@ -557,20 +557,87 @@ def _index_contents(index_dir: Path) -> tuple[list, list, list, list]:
 
 
 def test_build_shortcuts_write_what_whoosh_writes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """indexer/whoosh_fixes.py: marshal run files, lengths read once per field and repeated titles analysed
-    once give Whoosh's own postings."""
-    from whoosh import externalsort, fields, writing
+    """indexer/whoosh_fixes.py: postings grouped by term (runs to disk too), lengths read once per field and
+    repeated titles analysed once give Whoosh's own postings."""
+    from whoosh import fields, writing
 
     import indexer.build
     import indexer.whoosh_fixes as fixes
     monkeypatch.setattr(indexer.build, "WRITER_MB", 2)  # the pool sorts many runs to disk
     monkeypatch.setenv("KB_BUILD_PROCS", "1")
     build_index([CONTENT], tmp_path / "ours", clean=True)
-    monkeypatch.setattr(writing.PostingPool, "_write_run", externalsort.SortingPool._write_run)
-    monkeypatch.setattr(writing.PostingPool, "_read_run", externalsort.SortingPool._read_run)
+    monkeypatch.setattr(writing, "PostingPool", fixes.whoosh_posting_pool)
     monkeypatch.setattr(writing.SegmentWriter, "_flush_segment", fixes.whoosh_flush_segment)
     monkeypatch.setattr(fields.TEXT, "index", fields.FieldType.index)
     build_index([CONTENT], tmp_path / "whoosh", clean=True)
     ours, whooshs = _index_contents(tmp_path / "ours"), _index_contents(tmp_path / "whoosh")
     assert len(ours[0]) > 100_000
     assert ours == whooshs
+
+
+@pytest.mark.parametrize("limitmb", [1, 64])
+def test_term_pool_gives_postings_in_whoosh_pools_order(tmp_path: Path, limitmb: int) -> None:
+    """TermPool (indexer/whoosh_fixes.py) against Whoosh's PostingPool: postings out of document order,
+    repeated (field, term, document) with other weights, and, with limitmb=1, many runs on disk."""
+    import random
+
+    from whoosh.filedb.filestore import FileStorage
+
+    import indexer.whoosh_fixes as fixes
+
+    rng = random.Random(7)
+    words = [f"w{i}".encode() * rng.randint(1, 3) for i in range(300)]
+    postings = []
+    for docnum in range(6000):
+        for _ in range(rng.randint(1, 6)):
+            field = rng.choice(["body", "title", "tags"])  # tags: no positions (None), as a KEYWORD field
+            postings.append((field, rng.choice(words), docnum, float(rng.randint(1, 3)),
+                             None if field == "tags" else rng.choice([b"\x01\x02", b"\x03"])))
+    # A merge adds segments term by term: a later document's postings may come first; and repeats.
+    postings += [(f, t, rng.randint(0, 5999), 1.0, v) for f, t, _d, _w, v in rng.sample(postings, 3000)]
+    orders = []
+    for pool_class in (fixes.whoosh_posting_pool, fixes.TermPool):
+        storage = FileStorage(str(tmp_path / pool_class.__name__)).create()
+        pool = pool_class(storage, None, limitmb=limitmb)
+        for item in postings:
+            pool.add(item)
+        orders.append(list(pool.iter_postings()))
+        assert not [p for p in (tmp_path / pool_class.__name__).iterdir() if p.suffix == ".run"]
+    assert len(orders[1]) == len(postings)
+    assert orders[1] == orders[0]
+
+
+def test_saved_posting_arrays_are_the_decoded_postings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The posting arrays a build saves per segment (indexer/docsets.py SegmentPostings) hold, for every term of
+    every scored field, exactly what decoding Whoosh's blocks gives; a build in two processes saves both segments'."""
+    import numpy as np
+
+    from indexer.build import current_build, open_index
+    from indexer.docsets import ARRAYS_FOLDER, PostingArrays, SegmentPostings
+    from indexer.schema import SCORED_FIELDS
+    from tests.conftest import CONTENT
+
+    monkeypatch.setenv("KB_BUILD_PROCS", "2")
+    build_index([CONTENT], tmp_path / "index", clean=True)
+    folder = current_build(tmp_path / "index") / ARRAYS_FOLDER
+    decoded = PostingArrays()  # no folder: postings decoded from Whoosh's files
+    with open_index(tmp_path / "index").searcher() as searcher:
+        readers = [(sub.reader(), sub.reader().segment().segment_id()) for sub, _offset in searcher.subsearchers]
+        assert len(readers) == 2
+        checked = 0
+        for reader, segment_id in readers:
+            for fieldname in SCORED_FIELDS:
+                saved = SegmentPostings.load(folder, segment_id, fieldname)
+                terms = list(reader.lexicon(fieldname))
+                if not terms:
+                    continue
+                assert saved is not None, (segment_id, fieldname)
+                assert [bytes(t) for t in saved.terms] == terms
+                for btext in terms:
+                    ids, weights = decoded.segment_postings(segment_id, reader, fieldname, btext)
+                    saved_ids, saved_weights = saved.postings(btext)
+                    assert np.array_equal(ids, saved_ids) and np.array_equal(weights, saved_weights), (fieldname, btext)
+                    assert saved_weights.dtype == np.float32 and saved_ids.dtype == np.int32
+                    checked += 1
+                assert len(saved.postings("没有这个词".encode())[0]) == 0
+        assert checked > 5000
