@@ -11,7 +11,9 @@ block, into arrays (document numbers and weights), and a query tree is evaluated
   formula, the same global statistics (``Searcher.idf``, ``avg_field_length``), the same
   one-byte field lengths and float32 weights read from the index. tests/test_index.py checks the
   ranking against Whoosh's;
-* :meth:`IndexView.counts` - facet counts, one ``bincount`` over a column's value codes.
+* :meth:`IndexView.counts` - facet counts, one ``bincount`` over a column's value codes; for a
+  list field (charges: a judgment may have two), over its (document, value) pairs, read once from
+  its terms, so that a document counts under each of its values.
 
 Arrays are cached per *segment*, and segments never change once written (deletions are applied
 at query time from each segment's deleted set). An incremental update adds a small segment, so
@@ -59,6 +61,7 @@ _LENGTH_OF_BYTE = np.array([byte_to_length(b) for b in range(256)], dtype=np.flo
 _LENGTH_OF_BYTE[0] = 1.0  # no length recorded: Whoosh's scorer defaults to 1 (such documents have no postings)
 _BYTE_OF_ONE = 0
 ARRAYS_FOLDER = "arrays"
+VALUE_TABLES = ("codes", "pairs")  # the arrays saved with their table of values (a .json beside the .npy)
 DENSE_UNION = 20_000  # postings in a union above which it is done over a dense array of document numbers
 
 
@@ -116,6 +119,7 @@ class PostingArrays:
         self.joined_terms = ArrayCache(JOINED_CACHE_BYTES)
         self._lengths: dict[tuple[str, str], np.ndarray] = {}  # (segment, field) -> field length per document
         self._codes: dict[tuple[str, str], np.ndarray] = {}  # (segment, field) -> value code per document
+        self._pairs: dict[tuple[str, str], np.ndarray] = {}  # (segment, list field) -> [documents, value codes], a pair per value
         self._values: dict[str, list[Any]] = {}  # field -> value per code (code 0: no value)
         self._value_codes: dict[str, dict[Any, int]] = {}
         self._live: dict[tuple[str, int], np.ndarray | None] = {}
@@ -136,7 +140,7 @@ class PostingArrays:
     def forget_segments(self, keep: set[str]) -> None:
         """Drop the arrays of segments no longer in the index (merged away)."""
         with self._lock:
-            for cache in (self._lengths, self._codes, self._saved):
+            for cache in (self._lengths, self._codes, self._pairs, self._saved):
                 for key in [k for k in cache if k[0] not in keep]:
                     del cache[key]
             self._terms.forget(lambda key: key[0] not in keep)
@@ -234,18 +238,52 @@ class PostingArrays:
             return cached
         local_codes, local_values = self._sidecar(segment_id, fieldname, "codes", lambda: _column_codes(reader, fieldname))
         with self._lock:
-            values = self._values.setdefault(fieldname, [None])
-            index = self._value_codes.setdefault(fieldname, {None: 0, "": 0})
-            mapping = np.zeros(len(local_values), dtype=np.int32)
-            for local, value in enumerate(local_values):
-                code = index.get(value)
-                if code is None:
-                    code = index[value] = len(values)
-                    values.append(value)
-                mapping[local] = code
+            mapping = self._global_codes(fieldname, local_values)
             codes = mapping[local_codes] if len(local_values) else np.zeros(len(local_codes), dtype=np.int32)
             self._codes[key] = codes
         return codes
+
+    def segment_pairs(self, segment_id: str, reader: Any, fieldname: str) -> np.ndarray:
+        """Return [local document numbers, value codes] of a list field in one segment: a pair per value a document holds.
+
+        A list field has no column: the pairs are read from its terms' postings (deleted documents
+        included), in term order. Codes index :meth:`values`, as a column's do.
+        """
+        key = (segment_id, fieldname)
+        with self._lock:
+            cached = self._pairs.get(key)
+        if cached is not None:
+            return cached
+        local, local_values = self._sidecar(segment_id, fieldname, "pairs", lambda: self._term_pairs(segment_id, reader, fieldname))
+        with self._lock:
+            pairs = np.stack((local[0], self._global_codes(fieldname, local_values)[local[1]])).astype(np.int32)
+            self._pairs[key] = pairs
+        return pairs
+
+    def _term_pairs(self, segment_id: str, reader: Any, fieldname: str) -> tuple[np.ndarray, list[Any]]:
+        """Return ([local document numbers, local codes], value per local code) of a field's terms in one segment."""
+        from_bytes = reader.schema[fieldname].from_bytes
+        values: list[Any] = [None]
+        docs, codes = [EMPTY_IDS], [EMPTY_IDS]
+        for btext in reader.lexicon(fieldname):
+            ids, _weights = self.segment_postings(segment_id, reader, fieldname, btext)
+            docs.append(ids)
+            codes.append(np.full(len(ids), len(values), dtype=np.int32))
+            values.append(from_bytes(btext))
+        return np.stack((np.concatenate(docs), np.concatenate(codes))).astype(np.int32), values
+
+    def _global_codes(self, fieldname: str, local_values: list[Any]) -> np.ndarray:
+        """Return the field's code (in :meth:`values`) of each of a segment's local values, adding new ones (under the lock)."""
+        values = self._values.setdefault(fieldname, [None])
+        index = self._value_codes.setdefault(fieldname, {None: 0, "": 0})
+        mapping = np.zeros(len(local_values), dtype=np.int32)
+        for local, value in enumerate(local_values):
+            code = index.get(value)
+            if code is None:
+                code = index[value] = len(values)
+                values.append(value)
+            mapping[local] = code
+        return mapping
 
     def _sidecar(self, segment_id: str, fieldname: str, kind: str, compute) -> tuple[np.ndarray, list[Any] | None]:  # type: ignore[no-untyped-def]
         """Read a segment's array from the build folder, or compute it and save it there for the next process.
@@ -258,7 +296,7 @@ class PostingArrays:
         if folder is not None:
             try:
                 array = np.load(folder / f"{stem}.npy", allow_pickle=False)
-                values = json.loads((folder / f"{stem}.json").read_text(encoding="utf-8")) if kind == "codes" else None
+                values = json.loads((folder / f"{stem}.json").read_text(encoding="utf-8")) if kind in VALUE_TABLES else None
                 return array, values
             except (OSError, ValueError, EOFError):  # EOFError: a file truncated to 0 bytes
                 pass
@@ -522,9 +560,14 @@ class IndexView:
         key = (self.key, kind, fieldname)
         joined = self.arrays._joined.get(key)  # noqa: SLF001
         if joined is None:
-            read = self.arrays.segment_lengths if kind == "lengths" else self.arrays.segment_codes
-            parts = [read(segment_id, reader, fieldname) for segment_id, reader, _offset, _live in self.segments]
-            joined = np.concatenate(parts) if parts else np.zeros(0)
+            if kind == "pairs":  # [documents, codes]: a segment's document numbers move by its offset
+                parts = [self.arrays.segment_pairs(segment_id, reader, fieldname) + np.array([[offset], [0]], dtype=np.int32)
+                         for segment_id, reader, offset, _live in self.segments]
+                joined = np.concatenate(parts, axis=1) if parts else np.zeros((2, 0), dtype=np.int32)
+            else:
+                read = self.arrays.segment_lengths if kind == "lengths" else self.arrays.segment_codes
+                parts = [read(segment_id, reader, fieldname) for segment_id, reader, _offset, _live in self.segments]
+                joined = np.concatenate(parts) if parts else np.zeros(0)
             with self.arrays._lock:  # noqa: SLF001
                 if len(self.arrays._joined) > 64:  # noqa: SLF001
                     self.arrays._joined.clear()  # noqa: SLF001
@@ -565,12 +608,16 @@ class IndexView:
     # -- facets -----------------------------------------------------------------------------------
 
     def counts(self, docs: np.ndarray, fieldname: str) -> list[tuple[Any, int]]:
-        """Return (value, number of ``docs`` with it) for every value that occurs."""
-        codes = self._joined("codes", fieldname)
-        values = self.arrays.values(fieldname)
-        if not len(docs):
+        """Return (value, number of ``docs`` with it) for every value that occurs; a list field counts a document under each of its values."""
+        if is_list(self.searcher.schema, fieldname):
+            pairs = self._joined("pairs", fieldname)
+            codes = pairs[1][_member_mask(pairs[0], docs, unique=False)]
+        else:
+            codes = self._joined("codes", fieldname)[docs]
+        values = self.arrays.values(fieldname)  # after the segments' values are read in
+        if not len(codes):
             return []
-        tally = np.bincount(codes[docs], minlength=len(values))
+        tally = np.bincount(codes, minlength=len(values))
         return [(values[code], int(tally[code])) for code in np.flatnonzero(tally) if code]
 
     def values_at(self, docs: np.ndarray, fieldname: str) -> list[Any]:
@@ -588,6 +635,11 @@ class IndexView:
             ids, scores = ids[cut], scores[cut]
         order = np.lexsort((ids, -scores))[:limit]
         return [(float(scores[i]), int(ids[i])) for i in order]
+
+
+def is_list(schema: Any, fieldname: str) -> bool:
+    """Return whether a field is a list, counted from its terms: indexed, with no column (charges)."""
+    return fieldname in schema and schema[fieldname].indexed and not schema[fieldname].column_type
 
 
 def _length_bytes(reader: Any, fieldname: str) -> np.ndarray:
@@ -627,14 +679,18 @@ def _write_atomically(path: Path, data: bytes) -> None:
 
 def save_arrays(build: Path, searcher: Searcher, columns: Iterable[str], lengths: Iterable[str]) -> None:
     """Compute and save the arrays of every segment of a build (run by the build after each commit),
-    and delete those of segments merged away, so that no server computes them on a first query."""
+    and delete those of segments merged away, so that no server computes them on a first query.
+
+    ``columns``: the facets and ranking columns; a list field among them gets its pairs.
+    """
     folder = build / ARRAYS_FOLDER
     arrays = PostingArrays(folder)
     view = arrays.view(searcher)
     for segment_id, reader, _offset, _live in view.segments:
         for name in columns:
-            if not (folder / f"{segment_id}-{name}.codes.npy").is_file():
-                arrays.segment_codes(segment_id, reader, name)
+            kind = "pairs" if is_list(searcher.schema, name) else "codes"
+            if not (folder / f"{segment_id}-{name}.{kind}.npy").is_file():
+                (arrays.segment_pairs if kind == "pairs" else arrays.segment_codes)(segment_id, reader, name)
         for name in lengths:
             if not (folder / f"{segment_id}-{name}.lengths.npy").is_file():
                 arrays.segment_lengths(segment_id, reader, name)
@@ -689,12 +745,12 @@ def _members(ids: np.ndarray, allowed: np.ndarray) -> np.ndarray:
     return ids[_member_mask(ids, allowed)]
 
 
-def _member_mask(ids: np.ndarray, allowed: np.ndarray) -> np.ndarray:
-    """Return, for each of ``ids``, whether it is in ``allowed`` (unique document numbers)."""
+def _member_mask(ids: np.ndarray, allowed: np.ndarray, *, unique: bool = True) -> np.ndarray:
+    """Return, for each of ``ids``, whether it is in ``allowed`` (unique document numbers; ``ids`` too unless ``unique`` is false)."""
     if not len(ids) or not len(allowed):
         return np.zeros(len(ids), dtype=bool)
     if len(ids) + len(allowed) <= DENSE_UNION:
-        return np.isin(ids, allowed, assume_unique=True)
+        return np.isin(ids, allowed, assume_unique=unique)
     seen, _dense = _scratch.slots(max(int(ids.max()), int(allowed.max())) + 1)
     try:
         seen[allowed] = True

@@ -239,10 +239,14 @@ class Engine(Protocol):
     # -- facets and columns -----------------------------------------------------------------------------
 
     def counts(self, docs: np.ndarray, field: str) -> list[tuple[Any, int]]:
-        """Return (value, number of ``docs`` with it) for every value of a column field among ``docs``."""
+        """Return (value, number of ``docs`` with it) for every value of a facet field among ``docs``.
+
+        A column holds one value per document; a list field (charges) may hold several, and a
+        document counts under each of them (so the counts may add up to more than ``len(docs)``).
+        """
 
     def columns(self, docs: np.ndarray, field: str) -> list[Any]:
-        """Return the column value of each of ``docs`` (None where it has none)."""
+        """Return the column value of each of ``docs`` (None where it has none); a list field is no column (ValueError)."""
 
     def is_column(self, field: str) -> bool:
         """Return whether ``field`` has per-document values to read (an index built before it had none)."""

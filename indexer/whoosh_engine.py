@@ -240,7 +240,11 @@ class WhooshEngine:
     # -- facets and columns -----------------------------------------------------------------------------
 
     def counts(self, docs: np.ndarray, field: str) -> list[tuple[Any, int]]:
-        """Return (value, number of ``docs`` with it) for every value of a column field among ``docs``."""
+        """Return (value, number of ``docs`` with it) for every value of a column or list field among ``docs``.
+
+        A list field (a KEYWORD field without a column: charges) is counted from its terms, a
+        document under each of its values, as Whoosh's ``FieldFacet(allow_overlap=True)`` groups it.
+        """
         return self.view.counts(docs, field)
 
     def is_column(self, field: str) -> bool:
@@ -250,6 +254,8 @@ class WhooshEngine:
 
     def columns(self, docs: np.ndarray, field: str) -> list[Any]:
         """Return the column value of each of ``docs`` (None where it has none)."""
+        if not self.is_column(field):
+            raise ValueError(f"{field} is not a column: a list field is only counted (counts)")
         if field in ARRAY_COLUMNS:
             return self.view.values_at(docs, field)
         # Segment by segment: Whoosh's multi-segment column reader fails (IndexError) after incremental updates.
