@@ -70,7 +70,7 @@ class IndexField:
     schema: Mapping[str, Any] | None = None  # the OpenAPI schema of the value a hit shows (default: a string)
     filter: str | None = None  # the /api/search filter on this field (its query parameter)
     label: str = ""  # what the search page and the report's search log call the filter
-    facet: bool = False  # counted for the search page's side bar
+    facet: bool = False  # counted for the search page's side bar (a list: a document under each of its values)
     rank: bool = False  # a column the ranking reads for its 200 candidates
 
     def json_schema(self) -> dict[str, Any]:
@@ -85,7 +85,8 @@ class IndexField:
 
 # -- kinds of Whoosh field ----------------------------------------------------------------------
 # Facet fields, and the fields the ranking reads for its candidates, are sortable: their values are
-# columns, read without unpickling stored documents. Numbers are matched exactly and sorted, never
+# columns, read without unpickling stored documents; a list facet (charges) is counted from its terms
+# instead, a document under each of its values. Numbers are matched exactly and sorted, never
 # searched by range, so they index one term (shift_step=0) instead of Whoosh's 7-16 tiers; fields
 # only shown, never searched, are stored only. Both cut postings per article document by about a
 # quarter (bench/notes.md).
@@ -193,6 +194,10 @@ FIELDS: tuple[IndexField, ...] = (
                entry=lambda e, s: court_level(e), shown=True, filter="court_level", label=N_("法院层级"), facet=True),
     IndexField("cause", column, "案由, the cause of action; as a filter it takes the causes below it in the tree too.",
                shown=True, filter="cause", label=N_("案由"), facet=True),
+    # A list: a judgment convicted of two charges counts under each.
+    IndexField("charges", listed, "罪名 of a criminal judgment (similar rulings match them too); as a filter, one charge.",
+               entry=lambda e, s: ",".join(e.charges), shown=_comma_list("charges"), schema=TEXTS,
+               filter="charge", label=N_("罪名"), facet=True),
     IndexField("year", number, "Year of the entry's date; as a filter, the year a ruling was decided (rulings only), e.g. 2021.",
                article=SAME, schema={"type": "integer"}, filter="year", label=N_("裁判年份"), facet=True, rank=True),
     IndexField("procedure", column, "一审, 二审 or 再审.", shown=True, filter="procedure", label=N_("程序"), facet=True),
@@ -237,8 +242,6 @@ FIELDS: tuple[IndexField, ...] = (
                entry=lambda e, s: s.updated, shown=True),
     # Ruling details.
     IndexField("case_number", exact, "案号, e.g. （2019）京0491民初2547号.", shown=True),
-    IndexField("charges", listed, "罪名 of a criminal judgment (similar rulings' charge signal).", entry=lambda e, s: ",".join(e.charges),
-               shown=_comma_list("charges"), schema=TEXTS),
     IndexField("treatment", exact, "overturned or superseded, when a later decision displaced the ruling.", shown=True),
     # Links between entries.
     IndexField("links_to", listed, "Ids the entry names by [[links]] and related.",
@@ -260,6 +263,7 @@ FIELDS_BY_NAME = {f.name: f for f in FIELDS}
 
 # Derived lists.
 FACET_FIELDS = tuple(f.name for f in FIELDS if f.facet)
+FACETS = {f.filter: f.name for f in FIELDS if f.facet and f.filter}  # the side bar's facets: filter parameter -> field counted
 # Columns read as arrays (indexer/docsets.py): facets, and what the ranking reads for its candidates.
 RANK_FIELDS = tuple(f.name for f in FIELDS if f.rank)
 FILTER_FIELDS = tuple(f.filter for f in FIELDS if f.filter)  # /api/search's filters, by parameter name

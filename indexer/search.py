@@ -55,7 +55,7 @@ from indexer.query import (
     understand,
 )
 from indexer.ranking import LearnedRanker
-from indexer.schema import FACET_FIELDS, FILTER_FIELDS, RANK_FIELDS
+from indexer.schema import FACETS, FILTER_FIELDS, FILTERS, RANK_FIELDS
 from indexer.suggest import VOCABULARY_FILE, Suggestion, Vocabulary
 from kb.casenumber import find_case_numbers
 from kb.links import short_title as law_short_title
@@ -89,7 +89,7 @@ class SearchPage:
     page: int
     per_page: int
     results: list[Hit]
-    facets: dict[str, list[tuple[str, int]]]
+    facets: dict[str, list[tuple[str, int]]]  # by filter name (charge: the charges field)
     filters: dict[str, str | list[str]]  # one value, or several of one facet (any of them)
     sort: str = "relevance"
     terms: list[str] = field(default_factory=list)
@@ -477,14 +477,12 @@ class SearchIndex:
                 return [Term("year", int(value))]
             except ValueError:
                 raise QueryError(f"year must be a number, not '{value}'.") from None
-        if name == "statute":
-            return [Term("statutes", value)]
         if name == "tags":
             return [Term("tags", value.lower())]
         if name == "cause":
             # A cause includes the causes below it in the tree (合同纠纷 -> 网络服务合同纠纷).
             return [Term("cause", c) for c in sorted(self.causes.descendants(value))]
-        return [Term(name, value)]
+        return [Term(FILTERS[name].name, value)]  # the field the filter is on (statute: statutes, charge: charges)
 
     # -- ranking --------------------------------------------------------------------------
 
@@ -588,18 +586,19 @@ class SearchIndex:
 
         Disjunctive facets, as 中国裁判文书网 has them: after choosing 裁判 the other types keep
         their counts, and choosing one more widens the results (any value within a facet, every facet).
-        The year facet counts the decision years of rulings only. ``matched``: the documents the
-        search scored (query and filters), when it has them.
+        A judgment with two charges counts under each. The year facet counts the decision years of
+        rulings only. Facets are named by their filter. ``matched``: the documents the search scored
+        (query and filters), when it has them.
         """
         docs = matched if matched is not None else self._docs(engine, main, self._filter_query(filters))
         out: dict[str, list[tuple[str, int]]] = {"_total": [("", int(len(docs)))]}
-        for name in FACET_FIELDS:
+        for name, field_name in FACETS.items():
             counted = docs
             if name in filters:
                 counted = self._docs(engine, main, self._filter_query({k: v for k, v in filters.items() if k != name}))
             if name == "year":
                 counted = np.intersect1d(counted, self._filter_docs(engine, RULINGS_ONLY), assume_unique=True)
-            counts = [(str(value), count) for value, count in engine.counts(counted, name)
+            counts = [(str(value), count) for value, count in engine.counts(counted, field_name)
                       if value not in (None, "", b"") and not (name == "year" and not 1900 <= int(value) <= 2100)]
             counts.sort(key=lambda item: (-item[1], item[0]))
             if name == "year":

@@ -59,6 +59,14 @@ def judgments_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def judgment_entries(judgments_dir: Path) -> dict:  # type: ignore[type-arg]
+    """Return the imported judgments as entries, by id: what judgments_index holds besides content/."""
+    from kb.loader import load_all
+
+    return {e.id: e for e in load_all([judgments_dir]).entries}
+
+
+@pytest.fixture(scope="session")
 def judgments_index(tmp_path_factory: pytest.TempPathFactory, judgments_dir: Path) -> Path:
     """Build a real index of content/ plus the imported judgments, once per session."""
     from indexer import build_index

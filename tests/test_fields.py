@@ -11,6 +11,7 @@ the fixture's entries must then hold a value for it.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -22,21 +23,21 @@ from indexer.hits import HIT_VALUES
 from tests.support import ROOT, build_tree, entry_text, write_tree
 
 STATUTE_BODY = "## 第一章 总则\n\n第一条 网络平台经营者应当保护用户的个人信息，不得泄露。\n\n第二条 {}"
-# Every field has a value on some document: a ruling with every ruling field, a typical case like
-# it (for similar rulings), two versions of a statute (the older superseded; their same first
+# Every field has a value on some document: a ruling with every ruling field (two charges: a list
+# facet counts it under each), a typical case like it (for similar rulings), two versions of a statute (the older superseded; their same first
 # article collapses into one result) and a guideline the ruling links to.
 TREE = {
     "rulings/guiding-case.md": entry_text(
         "ruling", "李某诉某平台个人信息泄露案", body="平台泄露了用户的个人信息。参见[[personal-data-guide]]。",
         title_en="Li v. a platform, leaked personal data", summary_en="A platform that leaks personal data compensates.",
         summary="平台泄露用户个人信息应当赔偿。", court="北京互联网法院", case_number="（2021）京0491民初1号", decided_on="2021-05-01",
-        cause="网络侵权责任纠纷", charges=["侵犯公民个人信息罪"], procedure="一审", authority="指导性案例", treatment="overturned",
+        cause="网络侵权责任纠纷", charges=["侵犯公民个人信息罪", "帮助信息网络犯罪活动罪"], procedure="一审", authority="指导性案例", treatment="overturned",
         holding="平台泄露个人信息应当承担赔偿责任。", tags=["个人信息"], statutes=["《示例法》第一条"],
         related=["personal-data-guide"], aliases=["old-guiding-case"]),
     "rulings/typical-case.md": entry_text(
         "ruling", "王某诉某平台个人信息泄露案", body="平台泄露了用户的个人信息，用户请求赔偿。", summary="平台泄露个人信息。",
         court="北京互联网法院", case_number="（2022）京0491民初2号", decided_on="2022-03-01", cause="网络侵权责任纠纷",
-        authority="典型案例", statutes=["《示例法》第一条"]),
+        charges=["侵犯公民个人信息罪"], authority="典型案例", statutes=["《示例法》第一条"]),
     "statutes/shili-2019.md": entry_text(
         "statute", "中华人民共和国示例法", body=STATUTE_BODY.format("旧版的规定。"), short_title="示例法", level="法律",
         version_on="2019-01-01", source_file="法律/示例法(2019-01-01).md", tags=["法律"]),
@@ -126,7 +127,7 @@ def test_documents_of_an_entry_hold_what_it_has(tmp_path: Path) -> None:
     with_value = {name for doc in docs for name, value in doc.items() if value not in (None, "")}
     assert with_value == {f.name for f in schema.FIELDS}
     ruling = schema.make_documents(entries[GUIDING], sources)[0]
-    assert ruling["court_level"] == "基层" and ruling["charges"] == "侵犯公民个人信息罪" and ruling["statutes"] == "示例法#第一条"
+    assert ruling["court_level"] == "基层" and ruling["charges"] == "侵犯公民个人信息罪,帮助信息网络犯罪活动罪" and ruling["statutes"] == "示例法#第一条"
     assert ruling["links_to"] == "personal-data-guide" and ruling["aliases"] == "old-guiding-case" and ruling["year"] == 2021
     articles = schema.make_documents(entries["shili-2019"], sources)[1:]
     assert [a["id"] for a in articles] == ["shili-2019#第一条", "shili-2019#第二条"]
@@ -201,8 +202,25 @@ def test_every_filter_shows_on_the_search_page_and_is_recorded_for_the_report(fi
 
 def test_every_facet_has_its_place_in_the_side_bar(fields_client) -> None:  # type: ignore[no-untyped-def]
     html = fields_client.get("/search", query_string={"kind": "entry"}).get_data(as_text=True)
-    missing = [name for name in schema.FACET_FIELDS if f'data-facet="{name}"' not in html]
+    missing = [name for name in schema.FACETS if f'data-facet="{name}"' not in html]
     assert missing == []
+
+
+def test_every_facet_counts_what_the_documents_hold(fields_client, stored) -> None:  # type: ignore[no-untyped-def]
+    """Each facet, named by its filter, counts its field's values over the documents found: a list
+    field (an array in hits) counts a document under each of its values; the year, rulings only."""
+    facets = search(fields_client, kind="entry")["facets"]
+    for name, field_name in schema.FACETS.items():
+        listed = schema.FIELDS_BY_NAME[field_name].json_schema()["type"] == "array"
+        expected: Counter[str] = Counter()
+        for fields in stored:
+            value = fields.get(field_name)
+            if fields.get("kind") != "entry" or value in (None, "") or (name == "year" and fields.get("type") != "ruling"):
+                continue
+            expected.update(value.split(",") if listed else [str(value)])
+        assert {item["value"]: item["count"] for item in facets.get(name, [])} == dict(expected), name
+        assert expected, f"no entry of the test tree has {field_name}"
+    assert sum(item["count"] for item in facets["charge"]) == 3  # two rulings, one of two charges
 
 
 def test_every_filter_is_in_the_reports_search_log(fields_client, stored) -> None:  # type: ignore[no-untyped-def]

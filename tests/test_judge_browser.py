@@ -1,5 +1,5 @@
-"""The judge's flow on real judgments, in Debian's Chromium (issue #13): search a charge, filter by
-court and year, open a judgment, see similar judgments with their reasons, add them to the
+"""The judge's flow on real judgments, in Debian's Chromium (issue #13): search a charge, keep its
+judgments with the 罪名 facet, filter by court and year, open a judgment, see similar judgments with their reasons, add them to the
 retrieval report and export it. The index holds content/ and 643 real LeCaRD judgments
 (tests/conftest.py: judgments_index); skipped without ../shared."""
 
@@ -14,7 +14,6 @@ import pytest
 from playwright.sync_api import expect
 
 from kb.casenumber import PROVINCES
-from kb.loader import load_all
 from tests.support import serving
 
 pytestmark = pytest.mark.browser
@@ -30,11 +29,6 @@ def judge_server(judgments_index: Path) -> Iterator[str]:
         yield base
 
 
-@pytest.fixture(scope="module")
-def judgments(judgments_dir: Path) -> dict:  # type: ignore[type-arg]
-    return {e.id: e for e in load_all([judgments_dir]).entries}
-
-
 def defendants(entry) -> set[str]:  # type: ignore[no-untyped-def]
     """Return the names of a judgment's defendants, as its text introduces them (被告人金建华，男 …) and its title opens."""
     names = set(re.findall(r"被告人([\u4e00-\u9fff]{2,3})[，,（(]", entry.body))
@@ -48,7 +42,8 @@ def is_place(term: str, courts: set[str]) -> bool:
             or (term.endswith(PLACE_ENDS) and term not in NOT_PLACES))
 
 
-def test_judge_flow_on_real_judgments(page, judge_server: str, judgments: dict) -> None:  # type: ignore[no-untyped-def]
+def test_judge_flow_on_real_judgments(page, judge_server: str, judgment_entries: dict) -> None:  # type: ignore[no-untyped-def]
+    judgments = judgment_entries
     courts = {e.court for e in judgments.values() if e.court}
     page.goto(judge_server + "/")
     page.fill("input[name=q]", CHARGE)
@@ -57,13 +52,27 @@ def test_judge_flow_on_real_judgments(page, judge_server: str, judgments: dict) 
     total = int(page.locator("#total").get_attribute("data-total"))
     assert total >= 300  # the 387 judgments of the charge, and accidents that mention it
 
+    # Keep the judgments of the charge: the accidents that only mention it go.
+    convicted = sum(CHARGE in e.charges for e in judgments.values())
+    charge_item = page.locator(".facet[data-facet=charge] li", has=page.locator(".label", has_text=CHARGE))
+    assert int(charge_item.locator(".count").inner_text()) == convicted
+    charge_item.locator("a").click()
+    page.wait_for_url("**charge=**")
+    in_charge = int(page.locator("#total").get_attribute("data-total"))
+    assert in_charge == convicted < total
+    shown = page.locator(".hit a.title").evaluate_all("links => links.map(a => decodeURIComponent(a.pathname))")
+    assert shown and all(CHARGE in judgments[path.removeprefix("/entries/")].charges for path in shown)
+    charges = page.locator(".hit .meta .charges").all_inner_texts()
+    assert len(charges) == len(shown) and all(CHARGE in c.split("、") for c in charges)
+    assert f"罪名={CHARGE}" in page.locator(".summary").inner_text()
+
     # Filter by the court with the most judgments, then by its busiest year: facets list by count.
     court_link = page.locator(".facet[data-facet=court] a").first
     court = court_link.locator(".label").inner_text()
     court_link.click()
     page.wait_for_url("**court=**")
     in_court = int(page.locator("#total").get_attribute("data-total"))
-    assert 3 <= in_court < total
+    assert 3 <= in_court < in_charge
     years = page.locator(".facet[data-facet=year] li")
     counts = [int(years.nth(i).locator(".count").inner_text()) for i in range(years.count())]
     year_link = years.nth(counts.index(max(counts))).locator("a")
@@ -136,7 +145,8 @@ def test_judge_flow_on_real_judgments(page, judge_server: str, judgments: dict) 
         for text in (markdown, word):
             assert case.title in text and case.case_number in text and case.court in text, case_id
     assert markdown.count(f"- 罪名：{CHARGE}") >= 3
-    assert f"关键词检索：{CHARGE}；筛选：法院={court}；裁判年份={year}；结果 {in_year} 件" in markdown
+    assert f"关键词检索：{CHARGE}；筛选：罪名={CHARGE}；结果 {in_charge} 件" in markdown
+    assert f"关键词检索：{CHARGE}；筛选：罪名={CHARGE}；法院={court}；裁判年份={year}；结果 {in_year} 件" in markdown
     assert f"类案检索：与《{title}》相似" in markdown
     assert "李法官" in word and f"法院={court}" in word
     assert page.errors == []
