@@ -129,6 +129,9 @@ def test_the_facet_counts_as_whooshs_overlapping_grouping(judge_client) -> None:
     expected = {value: len(ids) for value, ids in grouped.groups("charges").items() if value not in (None, "")}
     assert dict(engine.counts(docs, "charges")) == expected
     assert sum(expected.values()) > len([d for d in docs if engine.stored(int(d)).get("charges")])
+    assert not engine.is_column("charges")
+    with pytest.raises(ValueError, match="not a column"):
+        engine.columns(docs[:3], "charges")  # one value per document would be a wrong answer
 
 
 # -- values that are no charge ------------------------------------------------------------------------
