@@ -39,7 +39,7 @@ import numpy as np
 from indexer.analyzer import normalize, read_dictionary, segment
 from indexer.build import USER_DICTIONARY
 from indexer.engine import Engine, Query, Term, Unsupported, all_of, any_of
-from indexer.factsim import facts_section
+from indexer.factsim import TIME_WORDS, facts_section
 from indexer.hits import Hit
 from indexer.query import ENTRY_ONLY, RULINGS_ONLY
 from indexer.search import QueryError, SearchIndex
@@ -332,11 +332,11 @@ def is_key_term(word: str) -> bool:
     """Return True for words that can carry meaning: not boilerplate, names, numbers or single characters.
 
     Similar rulings are explained by key terms only: a one-character province name (浙 of a plate
-    浙A8XXXX), a quantity (十五日, 二个月: the sentence, not the conduct) or a unit of measure (毫克) is
-    never a reason.
+    浙A8XXXX), a quantity (十五日, 二个月: the sentence, not the conduct), a unit of measure (毫克) or
+    a part of a date (日晚 of 3日晚) is never a reason.
     """
-    if (len(word) < 2 or word in BOILERPLATE or word in UNITS or _NAME.search(word) or _NOT_FACT.search(word)
-            or _NUMERAL_QUANTITY.match(word)):
+    if (len(word) < 2 or word in BOILERPLATE or word in UNITS or word in TIME_WORDS or _NAME.search(word)
+            or _NOT_FACT.search(word) or _NUMERAL_QUANTITY.match(word)):
         return False
     if not _CJK_OR_ALPHA.search(word):
         return False
