@@ -36,7 +36,7 @@ K1 = 1.5
 B = 0.75
 FACTS_SECTIONS = ("案件基本情况", "案情", "基本案情")
 FACTS_FILE = "facts.npz"
-FACTS_FORMAT = "2"  # 2: with the all-words view; older files are rebuilt
+FACTS_FORMAT = "3"  # 2: with the all-words view; 3: times out of the conduct view; older files are rebuilt
 WORDS_WEIGHT = 0.75  # weight of the all-words view's normalised BM25 (bench/LECARD.md)
 MIN_RULINGS = 50  # below this, similar keeps its Whoosh ranking (content/ has 18 rulings)
 # Words every criminal judgment uses whatever it is about (procedure, evidence, sentencing).
@@ -54,9 +54,15 @@ def is_place(word: str) -> bool:
     return len(word) >= 3 and word.endswith(PLACE_SUFFIXES) and word not in _KEEP_PLACES
 
 
+# When, not what: parts of a date or a time of day (2019年5月3日晚 gives 日晚; 5月初 gives 月初).
+TIME_WORDS = frozenset(["当晚", "当夜", "傍晚", "深夜", "夜间", "早上", "早晨", "清晨", "月初", "月底", "月末", "月中", "上旬",
+                        "中旬", "下旬", "年初", "年底", "年末", "上半年", "下半年", "月份", "年份",
+                        "日晚", "日夜", "日早", "日晨", "日至", "日起", "日止", "时分", "分许"])
+
+
 def is_stop(word: str) -> bool:
-    """Return True for a word that says nothing about the conduct: boilerplate, places, numbers, punctuation."""
-    return word in BOILERPLATE or bool(_NOT_A_WORD.search(word)) or is_place(word) or "某" in word
+    """Return True for a word that says nothing about the conduct: boilerplate, places, numbers, times, punctuation."""
+    return word in BOILERPLATE or word in TIME_WORDS or bool(_NOT_A_WORD.search(word)) or is_place(word) or "某" in word
 
 
 _WORD = re.compile(r"\w")

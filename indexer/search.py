@@ -6,6 +6,7 @@ Pages and API call the same :meth:`SearchIndex.search` and render the same :clas
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import math
 import re
@@ -57,7 +58,7 @@ from indexer.query import (
 from indexer.ranking import LearnedRanker
 from indexer.schema import FACETS, FILTER_FIELDS, FILTERS, RANK_FIELDS
 from indexer.suggest import VOCABULARY_FILE, Suggestion, Vocabulary
-from kb.casenumber import find_case_numbers
+from kb.casenumber import find_case_numbers, without_case_numbers
 from kb.links import short_title as law_short_title
 from kb.render import checklist, entry_url, linked_ids, prose_text
 from kb.vocabulary import CauseTree
@@ -385,9 +386,12 @@ class SearchIndex:
         main: Query
         if syntax:
             main = self._syntax_query(engine, query)
-        elif case_hit is not None and not [t for t in plan.terms if not re.search(r"\d|京|号|初|终", t)]:
+        elif case_hit is not None and not re.search(r"\w", without_case_numbers(query)):
+            # Only a case number: straight to its ruling; before 2016 two courts could give the same
+            # number, and then both are listed.
             main = Term("case_number", case_numbers[0])
-            redirect = entry_url(case_hit["id"])
+            if len(list(itertools.islice(engine.documents(case_number=case_numbers[0], kind="entry"), 2))) == 1:
+                redirect = entry_url(case_hit["id"])
         elif not plan.groups:
             main = Every() if not query else Nothing()
         elif len(query) > PARAGRAPH_CHARS and len(plan.groups) > MAX_QUERY_GROUPS:

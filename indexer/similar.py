@@ -39,7 +39,7 @@ import numpy as np
 from indexer.analyzer import normalize, read_dictionary, segment
 from indexer.build import USER_DICTIONARY
 from indexer.engine import Engine, Query, Term, Unsupported, all_of, any_of
-from indexer.factsim import facts_section
+from indexer.factsim import TIME_WORDS, facts_section
 from indexer.hits import Hit
 from indexer.query import ENTRY_ONLY, RULINGS_ONLY
 from indexer.search import QueryError, SearchIndex
@@ -190,6 +190,13 @@ _NAME = re.compile(r"某")
 _NOT_FACT = re.compile(r"^第[0-9零〇一二两三四五六七八九十百千]+|(?:法院|检察院|公安局|派出所|分局)$")
 _CJK_OR_ALPHA = re.compile(r"[\u4e00-\u9fffa-z]")
 _NUMERAL_QUANTITY = re.compile(r"^[零〇一二两三四五六七八九十百千万余]+[个日月年次名天时分元倍件辆台周岁]*$")
+# How the court lists and weighs its evidence (书证、物证、勘验、检查笔录…来源合法、客观真实): said of
+# every criminal judgment, never what happened; with words that carry nothing alone (所有, 自动 of 自动投案).
+EVIDENCE = frozenset(["书证", "物证", "勘验", "检查", "辨认", "户籍", "身份", "来源", "合法", "客观", "真实", "关联", "视听", "资料",
+                      "电子数据", "照片", "扣押", "清单", "决定书", "通知书", "情况说明", "抓获", "现场", "所有", "自动", "文件"])
+# Units of measure belong to a number (186毫克/100毫升, 3.5克): alone they say nothing of the conduct.
+UNITS = frozenset(["毫克", "毫升", "千克", "公斤", "厘米", "毫米", "公分", "公里", "千米", "平方米", "立方米", "公顷", "千瓦",
+                   "分贝", "摄氏度", "公升", "市斤"])
 
 
 @dataclass(frozen=True)
@@ -329,9 +336,11 @@ def is_key_term(word: str) -> bool:
     """Return True for words that can carry meaning: not boilerplate, names, numbers or single characters.
 
     Similar rulings are explained by key terms only: a one-character province name (浙 of a plate
-    浙A8XXXX) or a quantity (十五日, 二个月: the sentence, not the conduct) is never a reason.
+    浙A8XXXX), a quantity (十五日, 二个月: the sentence, not the conduct), a unit of measure (毫克), a
+    part of a date (日晚 of 3日晚) or the court's list of evidence (书证, 勘验) is never a reason.
     """
-    if len(word) < 2 or word in BOILERPLATE or _NAME.search(word) or _NOT_FACT.search(word) or _NUMERAL_QUANTITY.match(word):
+    if (len(word) < 2 or word in BOILERPLATE or word in UNITS or word in TIME_WORDS or word in EVIDENCE or _NAME.search(word)
+            or _NOT_FACT.search(word) or _NUMERAL_QUANTITY.match(word)):
         return False
     if not _CJK_OR_ALPHA.search(word):
         return False

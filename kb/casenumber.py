@@ -246,6 +246,12 @@ def find_case_numbers(text: str) -> list[str]:
     return found
 
 
+def without_case_numbers(text: str) -> str:
+    """Return ``text`` (NFKC-normalised) with every case number :func:`find_case_numbers` finds cut out."""
+    prepared = unicodedata.normalize("NFKC", text).translate(_BRACKETS)
+    return _FIND.sub(" ", prepared)
+
+
 def looks_like_case_number(text: str) -> bool:
     """Return True if the whole of ``text`` is a case number, or one with a certain fix (2019京0491民初1)."""
     compact = _compact(text)

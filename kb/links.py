@@ -80,7 +80,7 @@ def load_repealed(content_dirs: Iterable[Path]) -> dict[str, dict]:
 
 
 class StatuteResolver:
-    """Find the statute entry and article a citation names: the version in force on the citing entry's date, else the newest."""
+    """Find the statute entry and article a citation names: the version in force on the citing entry's date, else the nearest."""
 
     def __init__(self, entries: Iterable[Entry], repealed: dict[str, dict] | None = None) -> None:
         self.repealed = repealed or {}
@@ -120,11 +120,14 @@ class StatuteResolver:
 
         With ``on`` (the citing entry's date), the version in force then is tried first: a 2016
         judgment's 第二百四十一条 of the criminal-procedure interpretation is the 2012 text's, not the
-        renumbered 2021 one's; else the newest version that has the article.
+        renumbered 2021 one's; then older versions, newest first; then later ones, oldest first (a
+        ruling older than every imported version cites the text nearest its date, not the newest,
+        which may have renumbered the article). Without ``on``, the newest version that has it.
         """
         versions = self.versions(citation.law)
         if on:
-            versions = [e for e in versions if (e.version_on or "") <= on] + [e for e in versions if (e.version_on or "") > on]
+            later = [e for e in versions if (e.version_on or "") > on]
+            versions = [e for e in versions if (e.version_on or "") <= on] + later[::-1]
         for entry in versions:
             if citation.label in self.labels[entry.id]:
                 return f"{entry.id}#{citation.label}"

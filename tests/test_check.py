@@ -173,6 +173,8 @@ def test_judicial_interpretations_resolve_however_judgments_title_them(content_d
     cpl = "《最高人民法院关于适用〈中华人民共和国刑事诉讼法〉的解释》第一百五十五条"
     assert resolve(cpl, "2018-04-11") == "cpl-2012#第一百五十五条"
     assert resolve(cpl, "2021-06-01") == resolve(cpl) == "cpl-2021#第一百五十五条"
+    # A ruling older than every imported version: the version nearest its date, not the renumbered newest.
+    assert resolve(cpl, "2010-03-01") == "cpl-2012#第一百五十五条"
     assert resolve("《关于审理某类案件的规定》第一条") is None
     assert resolve("《最高人民检察院关于审理某类案件的规定》第一条") == "spp#第一条"
 

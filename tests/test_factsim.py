@@ -81,3 +81,8 @@ def test_query_words_count_by_their_square_root_in_the_conduct_view_only() -> No
     assert once[0].tolist() == four[0].tolist() and four[1].tolist() == [2.0] * len(once[0])
     assert matrix.words_view.query_vector("酒后驾驶。" * 4)[1].max() == 4.0
     assert np.allclose(matrix.scores("酒后驾驶。" * 4), 2 * matrix.scores("酒后驾驶。"))
+
+
+def test_times_are_not_conduct() -> None:
+    # jieba cuts 3日晚 into 3 + 日晚 and 5月初 into 5 + 月初: when, not what was done.
+    assert tokens("2019年5月3日晚，被告人酒后驾驶。同年6月初又驾驶。当晚8时许，3月底至4月中旬，2017年上半年。") == ["酒后", "驾驶", "驾驶", "至"]

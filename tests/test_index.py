@@ -42,6 +42,23 @@ def test_snippets_are_highlighted(built) -> None:  # type: ignore[no-untyped-def
     assert '<mark class="match term0">公序良俗</mark>' in page.results[0].snippet
 
 
+def test_a_passage_said_twice_is_one_fragment_of_the_snippet(tmp_path: Path) -> None:
+    # An imported judgment keeps its full text beside its sections: the two best fragments were
+    # often one passage twice.
+    from tests.support import build_tree
+
+    filler = "本院依法组成合议庭公开开庭审理了本案。" * 20
+    facts = (f"经审理查明：被告人甲醉酒后驾驶小型轿车，与路边停放的车辆相撞，经鉴定血液中乙醇含量为一百八十毫克每百毫升。\n\n"
+             f"{filler}\n\n另查明，被告人甲到案后如实供述了醉酒驾驶的事实，并自愿认罪。")
+    body = f"## 案件基本情况\n\n{filler}\n\n{facts}\n\n## 全文\n\n{filler}\n\n{facts}\n"
+    index = SearchIndex(build_tree(tmp_path, {"rulings/drunk.md": entry_text(title="甲危险驾驶案", body=body)}))
+    snippet = index.search("醉酒 驾驶").results[0].snippet
+    plain = snippet.replace('<mark class="match term0">', "").replace('<mark class="match term1">', "").replace("</mark>", "")
+    assert plain.count("与路边停放的车辆相撞") == 1, snippet
+    assert "如实供述" in plain  # the next best passage takes the repeat's place
+    assert " … " in snippet
+
+
 def test_subwords_find_longer_words(built) -> None:  # type: ignore[no-untyped-def]
     index = SearchIndex(built[1])
     assert "haoping" in ids(index.search("返现"))  # indexed as part of 好评返现

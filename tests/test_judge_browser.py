@@ -144,7 +144,10 @@ def test_judge_flow_on_real_judgments(page, judge_server: str, judgment_entries:
         case = judgments[case_id]
         for text in (markdown, word):
             assert case.title in text and case.case_number in text and case.court in text, case_id
+            # An imported judgment has no editor's holding: the report gives the court's outcome instead.
+            assert "裁判结果：" + " ".join(case.summary.split()) in text, case_id
     assert markdown.count(f"- 罪名：{CHARGE}") >= 3
+    assert "裁判要点：（未填写）" not in markdown and "裁判要点：（未填写）" not in word
     assert f"关键词检索：{CHARGE}；筛选：罪名={CHARGE}；结果 {in_charge} 件" in markdown
     assert f"关键词检索：{CHARGE}；筛选：罪名={CHARGE}；法院={court}；裁判年份={year}；结果 {in_year} 件" in markdown
     assert f"类案检索：与《{title}》相似" in markdown

@@ -173,6 +173,36 @@ def test_a_case_number_goes_straight_to_its_ruling(client, number: str) -> None:
     assert client.get("/api/search", query_string={"q": number + " 暗刷"}).get_json()["redirect"] is None
 
 
+@pytest.mark.parametrize("number", ["（2018）鄂0981刑初183号", "2018鄂0981刑初183", "（2018） 鄂0981 刑初 183 号", "(2015)上刑初字第53号"])
+def test_a_case_number_of_any_province_goes_straight_to_its_ruling(tmp_path, number: str) -> None:  # type: ignore[no-untyped-def]
+    # Only Beijing's 京 was taken for part of a case number: 鄂, 沪, 粤… numbers listed results instead.
+    from indexer import SearchIndex
+    from tests.support import build_tree, entry_text
+
+    canonical = "（2015）上刑初字第53号" if "字" in number else "（2018）鄂0981刑初183号"
+    index = SearchIndex(build_tree(tmp_path, {
+        "rulings/hubei.md": entry_text(title="王某非法狩猎案", case_number="（2018）鄂0981刑初183号", court="湖北省应城市人民法院"),
+        "rulings/henan.md": entry_text(title="李某盗窃案", case_number="（2015）上刑初字第53号", court="河南省郑州市上街区人民法院"),
+    }))
+    page = index.search(number)
+    assert page.redirect is not None and [hit.case_number for hit in page.results] == [canonical]
+    assert index.search(number + " 狩猎").redirect is None
+
+
+def test_a_case_number_two_courts_gave_lists_both_rulings(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from indexer import SearchIndex
+    from tests.support import build_tree, entry_text
+
+    number = "（2015）上刑初字第53号"  # before 2016, two courts could give the same number
+    index = SearchIndex(build_tree(tmp_path, {
+        "rulings/henan.md": entry_text(title="李某盗窃案", case_number=number, court="河南省郑州市上街区人民法院"),
+        "rulings/jiangxi.md": entry_text(title="张某盗窃案", case_number=number, court="江西省上犹县人民法院"),
+    }))
+    page = index.search(number)
+    assert page.redirect is None
+    assert {hit.court for hit in page.results[:2]} == {"河南省郑州市上街区人民法院", "江西省上犹县人民法院"}
+
+
 # -- statute pages --------------------------------------------------------------------------
 
 

@@ -241,7 +241,7 @@ def report_cases(index: SearchIndex, ids: list[str], notes: Mapping[str, str]) -
             "case_number": meta.get("case_number"), "court": meta.get("court"), "date": meta.get("decided_on"),
             "cause": meta.get("cause"), "charges": "、".join(meta.get("charges") or []),
             "procedure": meta.get("procedure"), "holding": meta.get("holding"),
-            "summary": meta.get("summary"), "tier": authority, "treatment": meta.get("treatment"),
+            "summary": meta.get("summary"), "gist": _gist(meta), "tier": authority, "treatment": meta.get("treatment"),
             "follow": reference(authority),
             "statutes": [statute_label(k) for k in (stored.get("statutes") or "").split(",") if k],
             "note": _clip(notes.get(entry_id), MAX_NOTE), "recent": is_recent(meta.get("decided_on"), today),
@@ -252,6 +252,19 @@ def report_cases(index: SearchIndex, ids: list[str], notes: Mapping[str, str]) -
     for number, case in enumerate(cases, 1):
         case["number"] = number
     return cases
+
+
+def _gist(meta: Mapping[str, Any]) -> tuple[str, str | None]:
+    """Return what the report's section 6 says of a ruling: (label, text).
+
+    Its holding (裁判要点) when an editor wrote one; else its outcome (裁判结果: the summary, which
+    for an imported judgment is the court's own 判决结果); else the holding, marked as not given.
+    """
+    if meta.get("holding"):
+        return _("裁判要点"), meta["holding"]
+    if meta.get("summary"):
+        return _("裁判结果"), meta["summary"]
+    return _("裁判要点"), None
 
 
 def build_report(index: SearchIndex, form: Mapping[str, Any], ids: list[str]) -> dict[str, Any]:
@@ -356,7 +369,8 @@ def report_markdown(report: dict[str, Any]) -> str:
                   f"- {_('参照或参考')}：{precedent_label(case['follow'])}"]
         if case["statutes"]:
             lines.append(f"- {_('引用法条')}：{_md_escape('、'.join(case['statutes']))}")
-        lines.append(f"- {_('裁判要点')}：{_md_escape(case['holding'] or '') or none}")
+        label, gist = case["gist"]
+        lines.append(f"- {label}：{_md_escape(gist or '') or none}")
         if case["note"]:
             lines += [f"- {_('检索人意见')}：", "", *("  " + line for line in _md_block(case["note"]).splitlines())]
         lines.append("")
@@ -459,7 +473,7 @@ def report_docx(report: dict[str, Any]) -> bytes:
         document.add_heading(f"{case['number']}. {case['title']}", level=2)
         document.add_paragraph(" · ".join(x for x in [case["court"], case["case_number"], case["date"], case["cause"], case["charges"],
                                                         precedent_label(case["tier"]), precedent_label(case["follow"])] if x))
-        labelled(_("裁判要点"), case["holding"] or none)
+        labelled(case["gist"][0], case["gist"][1] or none)
         if case["statutes"]:
             labelled(_("引用法条"), "、".join(case["statutes"]))
         if case["note"]:
