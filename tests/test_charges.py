@@ -223,3 +223,18 @@ def test_the_facet_follows_incremental_updates_and_deletions(tmp_path: Path) -> 
     build_index([content], index_dir)
     assert counts() == {"危险驾驶罪": 1, "交通肇事罪": 2}
     assert {hit.id for hit in index.search("", filters={"charge": "交通肇事罪"}).results} == {"r1", "r2"}
+
+
+def test_the_csv_of_a_search_has_each_judgments_charges(judge_client, two_charges, judgment_entries: dict) -> None:  # type: ignore[no-untyped-def,type-arg]
+    import csv
+    import io
+
+    counts = Counter(c for e in judgment_entries.values() for c in e.charges)
+    charge = min(two_charges.charges, key=lambda c: counts[c])
+    assert counts[charge] <= 100  # so the judgment is on the page
+    body = api(judge_client, charge=charge, per_page=100)
+    response = judge_client.get("/search.csv", query_string={"charge": charge, "per_page": 100})
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    assert [row["id"] for row in rows] == [hit["id"] for hit in body["results"]]
+    by_id = {row["id"]: row["charges"] for row in rows}
+    assert by_id[two_charges.id] == "、".join(two_charges.charges)

@@ -55,7 +55,7 @@ def search():  # type: ignore[no-untyped-def]
                            facet_labels=FILTER_LABELS, type_labels=TYPE_LABELS)
 
 
-CSV_COLUMNS = ("rank", "id", "type", "title", "url", "case_number", "court", "date", "cause", "procedure", "authority",
+CSV_COLUMNS = ("rank", "id", "type", "title", "url", "case_number", "court", "date", "cause", "charges", "procedure", "authority",
                "follow", "tier", "article", "source_file")
 
 
@@ -75,11 +75,18 @@ def search_csv():  # type: ignore[no-untyped-def]
     first = (result.page - 1) * result.per_page + 1
     for rank, hit in enumerate(result.results, first):
         row = dict(hit.to_dict(), rank=rank, url=base + hit.url)
-        writer.writerow({k: csv_safe(str(row.get(k, ""))) for k in CSV_COLUMNS})
+        writer.writerow({k: csv_safe(_cell(row.get(k))) for k in CSV_COLUMNS})
     response = Response(out.getvalue(), mimetype="text/csv")
     response.charset = "utf-8"
     response.headers["Content-Disposition"] = "attachment; filename=\"search.csv\""
     return response
+
+
+def _cell(value: object) -> str:
+    """Return a hit's value as one CSV cell: a list (a judgment's charges) joined by 、."""
+    if value is None:
+        return ""
+    return "、".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
 
 
 def csv_safe(value: str) -> str:
