@@ -147,8 +147,12 @@ class StatuteResolver:
         return result
 
 
-def check_links(entries: list[Entry], content_dirs: Iterable[Path] = ()) -> list[Problem]:
-    """Report citations that do not resolve, broken links and ids, alias collisions, duplicate 案号."""
+def check_links(entries: list[Entry], content_dirs: Iterable[Path] = (),
+                unreported: list[tuple[Entry, Citation]] | None = None) -> list[Problem]:
+    """Report citations that do not resolve, broken links and ids, alias collisions, duplicate 案号.
+
+    A corpus copy's citations that do not resolve are not problems; they go to ``unreported``, if given.
+    """
     resolver = StatuteResolver(entries, load_repealed(content_dirs))
     ids = {e.id: e for e in entries}
     problems: list[Problem] = []
@@ -158,7 +162,11 @@ def check_links(entries: list[Entry], content_dirs: Iterable[Path] = ()) -> list
         for citation, line in cited(entry):
             # A corpus copy's citations are the court's words: linked where they resolve, but a
             # misspelt title or a document the statute corpus lacks is nothing an editor can fix.
-            if entry.is_corpus_copy or resolver.resolve(citation, entry.date) or resolver.is_repealed(citation):
+            if resolver.resolve(citation, entry.date) or resolver.is_repealed(citation):
+                continue
+            if entry.is_corpus_copy:
+                if unreported is not None:
+                    unreported.append((entry, citation))
                 continue
             if resolver.versions(citation.law):
                 hint = f"Check the article number; the imported statute has no {citation.label}."
