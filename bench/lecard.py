@@ -334,6 +334,7 @@ vocabulary of 4.8 million terms.
 | query likelihood with Dirichlet smoothing (mu 2000), conduct / all-words | 0.519 / 0.442 | 0.471 / 0.384 | 0.701 / 0.616 |
 | BM25 b 0.9 / 1.0 in both views (k1 1.5; 0.75 now) | 0.660 / 0.660 | 0.648 / 0.644 | 0.897 / 0.896 |
 | a length prior: minus 0.05 / 0.1 x log of the facts' length | 0.656 / 0.585 | 0.647 / 0.583 | 0.895 / 0.876 |
+| word2vec (skip-gram, 200 dimensions, trained on the 9,088 judgments' facts in 5.5 minutes; documents as IDF-weighted means) cosine alone / added at 0.5 | 0.332 / 0.654 | 0.327 / 0.642 | 0.841 / 0.903 |
 | same province as the query (a gazetteer of 4,042 place names learned from the judgments' court names; 18% of relevant judgments share the query's province against 5% of the collection) +0.05 / +0.1 | 0.644 / 0.636 | 0.636 / 0.624 | 0.895 / 0.888 |
 
 What these show, beside the tables above: every signal that makes the ranking prefer the query's
