@@ -29,10 +29,15 @@ def test_ibm_model_1_learns_which_legal_word_a_colloquial_word_stands_for() -> N
     pairs = [(["欠钱", "不还"], ["借款", "偿还", "期限"]), (["欠钱", "利息"], ["借款", "利息", "约定"]),
              (["欠钱", "起诉"], ["借款", "诉讼", "时效"]), (["离婚", "房子"], ["夫妻", "财产", "分割"]),
              (["离婚", "孩子"], ["夫妻", "子女", "抚养"]), (["离婚", "存款"], ["夫妻", "财产", "共同"])]
+    # Other questions, and a word nearly every article has (或者: 58% of STARD's).
+    pairs += [([f"问题{i}"], [f"条文{i}", "规则"]) for i in range(24)]
+    pairs = [(question, [*article, "或者"]) for question, article in pairs]
     scoring, expansion = translation_tables(pairs)
     assert expansion["欠钱"][0][0] == "借款"
     assert expansion["离婚"][0][0] == "夫妻"
     assert max(scoring["欠钱"], key=lambda x: x[1])[0] == "借款"
+    # A word in more than a fifth of the articles is never an expansion: it would match everything.
+    assert not [w for words in expansion.values() for w, _weight in words if w in ("或者", "规则")]
 
 
 def test_tables_survive_a_round_trip_through_json() -> None:
