@@ -190,10 +190,12 @@ _NAME = re.compile(r"某")
 _NOT_FACT = re.compile(r"^第[0-9零〇一二两三四五六七八九十百千]+|(?:法院|检察院|公安局|派出所|分局)$")
 _CJK_OR_ALPHA = re.compile(r"[\u4e00-\u9fffa-z]")
 _NUMERAL_QUANTITY = re.compile(r"^[零〇一二两三四五六七八九十百千万余]+[个日月年次名天时分元倍件辆台周岁]*$")
-# How the court lists and weighs its evidence (书证、物证、勘验、检查笔录…来源合法、客观真实): said of
-# every criminal judgment, never what happened; with words that carry nothing alone (所有, 自动 of 自动投案).
+# How the court lists and weighs its evidence (书证、物证、勘验、检查笔录…来源合法、客观真实) and who
+# investigated (公安机关): said of every criminal judgment, never what happened; with words that carry
+# nothing alone (所有, 先后, 境内, 自动 of 自动投案).
 EVIDENCE = frozenset(["书证", "物证", "勘验", "检查", "辨认", "户籍", "身份", "来源", "合法", "客观", "真实", "关联", "视听", "资料",
-                      "电子数据", "照片", "扣押", "清单", "决定书", "通知书", "情况说明", "抓获", "现场", "所有", "自动", "文件"])
+                      "电子数据", "照片", "扣押", "清单", "决定书", "通知书", "情况说明", "抓获", "现场", "所有", "自动", "文件",
+                      "视听资料", "上述事实", "公安", "公安机关", "先后", "境内", "全省", "全市", "全县"])
 # Units of measure belong to a number (186毫克/100毫升, 3.5克): alone they say nothing of the conduct.
 UNITS = frozenset(["毫克", "毫升", "千克", "公斤", "厘米", "毫米", "公分", "公里", "千米", "平方米", "立方米", "公顷", "千瓦",
                    "分贝", "摄氏度", "公升", "市斤"])

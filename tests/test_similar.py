@@ -46,7 +46,7 @@ def test_key_terms_keep_the_facts_and_drop_the_boilerplate() -> None:
 
 @pytest.mark.parametrize("word", ["十五日", "二个月", "三个", "十五", "浙", "沪", "本市", "附近", "建议", "具结", "签字", "判处", "量刑", "罪名",
                                   "毫克", "毫升", "公斤", "厘米", "日晚", "月初", "当晚", "日至",
-                                  "书证", "勘验", "现场", "合法"])
+                                  "书证", "勘验", "现场", "合法", "公安机关", "上述事实", "视听资料"])
 def test_numbers_places_and_plea_boilerplate_are_never_reasons(word: str) -> None:
     # What the explanations of real drunk-driving judgments showed (tests/test_judge_browser.py).
     assert not is_key_term(word)
