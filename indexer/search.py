@@ -381,16 +381,17 @@ class SearchIndex:
         ranker = ranker or self.ranker
         plan = understand(query, self.thesaurus) if not syntax else QueryPlan(query, [])
         case_numbers = find_case_numbers(query)
-        case_hit = engine.find(case_number=case_numbers[0], kind="entry") if case_numbers else None
+        # The rulings with the first number: one, or two (before 2016 two courts could give the same number).
+        numbered = list(itertools.islice(engine.documents(case_number=case_numbers[0], kind="entry"), 2)) if case_numbers else []
+        case_hit = numbered[0] if numbered else None
         redirect = None
         main: Query
         if syntax:
             main = self._syntax_query(engine, query)
         elif case_hit is not None and not re.search(r"\w", without_case_numbers(query)):
-            # Only a case number: straight to its ruling; before 2016 two courts could give the same
-            # number, and then both are listed.
+            # Only a case number: straight to its ruling, or both rulings listed.
             main = Term("case_number", case_numbers[0])
-            if len(list(itertools.islice(engine.documents(case_number=case_numbers[0], kind="entry"), 2))) == 1:
+            if len(numbered) == 1:
                 redirect = entry_url(case_hit["id"])
         elif not plan.groups:
             main = Every() if not query else Nothing()

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 
+from kb.citations import Citation
 from kb.entry import Entry
 from kb.fields import ENTRY_TYPES
 from kb.links import check_links
@@ -41,6 +42,7 @@ def check(paths: tuple[Path, ...], strict: bool, context: Path) -> None:
     if missing:
         raise click.UsageError(f"no such file or folder: {missing[0]}")
     files = [p for p in roots if p.is_file()]
+    unreported: list[tuple[Entry, Citation]] = []  # corpus copies' citations that do not resolve
     if files and context.is_dir():
         # Changed files (as pre-commit passes them) are checked within their content tree,
         # so citations and links resolve; only their own problems are reported.
@@ -48,13 +50,11 @@ def check(paths: tuple[Path, ...], strict: bool, context: Path) -> None:
 
         wanted = {display_path(p) for p in files if p.suffix == ".md"}
         report = load_all([context], strict=strict)
-        unreported: list = []
         problems = [p for p in _all_problems(report.problems, report.parsed, [context], unreported) if p.path in wanted]
         unreported = [u for u in unreported if u[0].path in wanted]
         checked = len(wanted)
     else:
         report = load_all(roots, strict=strict)
-        unreported = []
         problems = _all_problems(report.problems, report.parsed, [p for p in roots if p.is_dir()], unreported)
         checked = report.checked
     for problem in problems:
@@ -68,7 +68,7 @@ def check(paths: tuple[Path, ...], strict: bool, context: Path) -> None:
 
 
 def _all_problems(load_problems: list[Problem], entries: list[Entry], content_dirs: list[Path],
-                  unreported: list | None = None) -> list[Problem]:
+                  unreported: list[tuple[Entry, Citation]] | None = None) -> list[Problem]:
     """Return the load problems (values and vocabularies) plus those of links, sorted, without repeats
     (corpus copies' unresolved citations go to ``unreported``)."""
     return sorted(set(load_problems) | set(check_links(entries, content_dirs, unreported)))
